@@ -1,0 +1,80 @@
+"""ORG-1: roles are permission groups. The table below is the single statement of who may do what;
+`sync_roles()` writes it into the database after every migrate."""
+
+from django.utils.translation import gettext_lazy as _
+
+ENGINEER = "engineer"
+LOGISTICS = "logistics"
+DISPATCHER = "dispatcher"
+DEPARTMENT_MANAGER = "department_manager"
+GENERAL_MANAGER = "general_manager"
+TECHNICAL_ADVISOR = "technical_advisor"
+CUSTOMER_USER = "customer_user"
+ADMINISTRATOR = "administrator"
+
+ROLE_LABELS = {
+    ENGINEER: _("Engineer"),
+    LOGISTICS: _("Logistics"),
+    DISPATCHER: _("Dispatcher"),
+    DEPARTMENT_MANAGER: _("Department manager"),
+    GENERAL_MANAGER: _("General manager"),
+    TECHNICAL_ADVISOR: _("Technical advisor"),
+    CUSTOMER_USER: _("Customer user"),
+    ADMINISTRATOR: _("Administrator"),
+}
+
+_STAFF_READ = [
+    "accounts.view_branch", "accounts.view_user", "accounts.view_oncallshift",
+    "customers.view_customer", "customers.view_project", "customers.view_milestone",
+    "customers.view_deadlineextension",
+    "assets.view_devicecategory", "assets.view_manufacturer", "assets.view_device",
+]
+_DESK_WRITE = [
+    "customers.add_customer", "customers.change_customer",
+    "customers.add_project", "customers.change_project",
+    "customers.add_milestone", "customers.change_milestone", "customers.add_deadlineextension",
+    "assets.add_device", "assets.change_device", "assets.add_manufacturer",
+    "accounts.add_oncallshift", "accounts.change_oncallshift", "accounts.delete_oncallshift",
+    "customers.manage_contacts",
+]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    ENGINEER: [*_STAFF_READ, "assets.change_device"],
+    LOGISTICS: [*_STAFF_READ, "assets.change_device", "assets.add_manufacturer"],
+    DISPATCHER: [*_STAFF_READ, *_DESK_WRITE],
+    DEPARTMENT_MANAGER: [*_STAFF_READ, *_DESK_WRITE, "assets.delete_device"],
+    GENERAL_MANAGER: [*_STAFF_READ, *_DESK_WRITE, "assets.delete_device", "accounts.see_all_branches"],
+    TECHNICAL_ADVISOR: [*_STAFF_READ, "accounts.see_all_branches"],
+    CUSTOMER_USER: ["customers.view_customer", "customers.view_project", "customers.view_milestone",
+                    "customers.view_deadlineextension", "assets.view_device"],
+    ADMINISTRATOR: ["*"],
+}
+
+ADMIN_APPS = ("accounts", "customers", "assets", "authtoken", "auditlog")
+
+
+def sync_roles(app_config=None, using="default", **kwargs) -> None:
+    """post_migrate handler: runs once, after the last app's permissions exist."""
+    from django.apps import apps
+    from django.contrib.auth.models import Group, Permission
+
+    if app_config is not None and app_config is not list(apps.get_app_configs())[-1]:
+        return
+
+    everything = Permission.objects.filter(content_type__app_label__in=ADMIN_APPS)
+    for role, codes in ROLE_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=role)
+        if codes == ["*"]:
+            group.permissions.set(everything)
+            continue
+        perms = []
+        for code in codes:
+            app_label, codename = code.split(".")
+            perms.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+        group.permissions.set(perms)
+
+
+def role_of(user) -> str | None:
+    """The user's first role, for display."""
+    names = [g.name for g in user.groups.all()]
+    return next((r for r in ROLE_LABELS if r in names), None)

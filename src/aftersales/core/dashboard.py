@@ -1,0 +1,24 @@
+"""The home page's figures, scoped to the user."""
+
+from datetime import timedelta
+
+from aftersales.assets.models import Device
+from aftersales.customers.models import Customer, Project
+
+from .clock import today
+from .scoping import visible
+
+EXPIRY_WINDOW_DAYS = 90
+
+
+def summary(user) -> dict:
+    day = today()
+    devices = visible(Device.objects.all(), user)
+    return {
+        "customer_count": visible(Customer.objects.all(), user).count(),
+        "project_count": visible(Project.objects.all(), user).count(),
+        "device_count": devices.count(),
+        "in_warranty_count": devices.filter(warranty_end__gte=day).count(),
+        "expiring_count": devices.filter(warranty_end__gte=day, warranty_end__lte=day + timedelta(days=EXPIRY_WINDOW_DAYS)).count(),
+        "expiry_window_days": EXPIRY_WINDOW_DAYS,
+    }

@@ -1,0 +1,44 @@
+"""DRF settings hooks (no viewset imports here: DRF loads this module while it initialises)."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, pagination, permissions
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+
+from .errors import DomainError
+
+
+class Pagination(pagination.PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+class ModelPermissions(permissions.DjangoModelPermissions):
+    """Like DRF's, but reading also needs the model's `view` permission."""
+
+    perms_map = {
+        **permissions.DjangoModelPermissions.perms_map,
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+        "HEAD": ["%(app_label)s.view_%(model_name)s"],
+        "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
+    }
+
+
+def exception_handler(exc, context):
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+    if isinstance(exc, DomainError):
+        body = {"code": exc.code, "detail": str(exc.message)}
+        if exc.field:
+            body[exc.field] = [str(exc.message)]
+        return Response(body, status=exc.status)
+    if isinstance(exc, IntegrityError):
+        return Response({"code": "conflict", "detail": _("The change conflicts with existing data.")}, status=409)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    return drf_exception_handler(exc, context)

@@ -1,0 +1,174 @@
+"""Generic, scoped page views. Every list and detail page goes through `visible()` (SEC-1)."""
+
+from auditlog.models import LogEntry
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import CreateView, DetailView, UpdateView
+from django_filters.views import FilterView
+
+from .errors import DomainError, StaleObject
+from .scoping import get_visible_or_404, is_staff_member, visible
+
+MAX_PAGE_SIZE = 100
+
+
+class ScopedMixin(LoginRequiredMixin, PermissionRequiredMixin):
+    """Login, a model permission, and the scoped queryset."""
+
+    model = None
+
+    def base_queryset(self):
+        return self.model._default_manager.all()
+
+    def get_queryset(self):
+        return visible(self.base_queryset(), self.request.user)
+
+    def get_permission_required(self):
+        if self.permission_required is None:
+            raise ImproperlyConfigured(f"{type(self).__name__} must name its permission")
+        return super().get_permission_required()
+
+
+class ScopedListView(ScopedMixin, FilterView):
+    """A list page with search (`q` through the FilterSet), filters, sorting (`sort`) and pagination."""
+
+    paginate_by = 25
+    sort_fields: dict[str, str] = {}  # ?sort=key -> order_by field; "-key" sorts descending
+    default_sort = "-pk"
+    template_name_suffix = "_list"
+
+    def get_paginate_by(self, queryset):
+        try:
+            size = int(self.request.GET.get("size", self.paginate_by))
+        except ValueError:
+            size = self.paginate_by
+        return max(1, min(size, MAX_PAGE_SIZE))
+
+    def current_sort(self) -> str:
+        wanted = self.request.GET.get("sort", "")
+        return wanted if wanted.lstrip("-") in self.sort_fields else ""
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        sort = self.current_sort()
+        if sort:
+            field = self.sort_fields[sort.lstrip("-")]
+            return queryset.order_by(f"-{field}" if sort.startswith("-") else field, "-pk")
+        return queryset.order_by(self.default_sort, "-pk") if self.default_sort != "-pk" else queryset.order_by("-pk")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context["querystring"] = query.urlencode()
+        query.pop("sort", None)
+        context["sort_querystring"] = query.urlencode()
+        context["current_sort"] = self.current_sort()
+        context["sort_fields"] = self.sort_fields
+        return context
+
+
+class ScopedDetailView(ScopedMixin, DetailView):
+    def get_object(self, queryset=None):
+        return get_visible_or_404(self.base_queryset(), self.request.user, pk=self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if is_staff_member(self.request.user):
+            context["audit_entries"] = audit_entries(self.object)
+        return context
+
+
+class AtomicFormMixin:
+    """Each form submission is one transaction; a DomainError becomes a form error."""
+
+    def form_valid(self, form):
+        try:
+            with transaction.atomic():
+                return super().form_valid(form)
+        except DomainError as error:
+            form.add_error(error.field, error.message)
+            return self.form_invalid(form)
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 422 if self.request.htmx else 200
+        return response
+
+
+class ScopedUpdateView(ScopedMixin, AtomicFormMixin, UpdateView):
+    """Edits are compare-and-set on `updated_at`: the second of two concurrent edits gets a form error."""
+
+    template_name = "core/form.html"
+
+    def get_object(self, queryset=None):
+        return get_visible_or_404(self.base_queryset(), self.request.user, pk=self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["edit_version"] = self.object.updated_at.isoformat()
+        return context
+
+    def form_valid(self, form):
+        seen = self.request.POST.get("edit_version")
+        try:
+            with transaction.atomic():
+                current = type(self.object)._default_manager.select_for_update().filter(pk=self.object.pk)
+                current_version = current.values_list("updated_at", flat=True).first()
+                if seen is None or current_version is None or current_version.isoformat() != seen:
+                    raise StaleObject()
+                self.object = self.save_form(form)
+        except DomainError as error:
+            form.add_error(error.field, error.message)
+            return self.form_invalid(form)
+        return redirect(self.get_success_url())
+
+    def save_form(self, form):
+        return form.save()
+
+
+class ScopedCreateView(ScopedMixin, AtomicFormMixin, CreateView):
+    template_name = "core/form.html"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+
+def audit_entries(obj, limit: int = 50):
+    """SEC-2: who changed what, when and from where, newest first."""
+    content_type = ContentType.objects.get_for_model(type(obj))
+    return (
+        LogEntry.objects.filter(content_type=content_type, object_pk=str(obj.pk))
+        .select_related("actor")
+        .order_by("-timestamp")[:limit]
+    )
+
+
+def home(request):
+    from django.contrib.auth.views import redirect_to_login
+
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    from . import dashboard
+
+    return render(request, "core/home.html", dashboard.summary(request.user))
+
+
+def bad_request(request, exception=None):
+    return render(request, "core/error.html", {"title": _("Bad request")}, status=400)
+
+
+def permission_denied(request, exception=None):
+    return render(request, "core/error.html", {"title": _("You may not open this page.")}, status=403)
+
+
+def page_not_found(request, exception=None):
+    return render(request, "core/error.html", {"title": _("Not found")}, status=404)
+
+
+def server_error(request):
+    return render(request, "core/error.html", {"title": _("Something went wrong on our side.")}, status=500)
