@@ -2,12 +2,12 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from aftersales.core.filters import ScopedChoiceFilter
+from aftersales.core.filters import ScopedChoiceFilter, StyledFilterSet
 
 from .models import Branch, Position, Specialty, User
 
 
-class StaffFilter(django_filters.FilterSet):
+class StaffFilter(StyledFilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
     branch = ScopedChoiceFilter(Branch, label=_("Branch"))
     position = django_filters.ChoiceFilter(choices=Position.choices, label=_("Position"))
@@ -24,7 +24,7 @@ class StaffFilter(django_filters.FilterSet):
         )
 
 
-class BranchFilter(django_filters.FilterSet):
+class BranchFilter(StyledFilterSet):
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label=_("Search"))
 
     class Meta:

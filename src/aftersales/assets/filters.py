@@ -3,7 +3,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.core.clock import today
-from aftersales.core.filters import ScopedChoiceFilter
+from aftersales.core.filters import ScopedChoiceFilter, StyledFilterSet
 from aftersales.customers.models import Customer, Project
 
 from .models import Device, DeviceCategory, Manufacturer
@@ -18,7 +18,7 @@ WARRANTY_CHOICES = [
 ]
 
 
-class DeviceFilter(django_filters.FilterSet):
+class DeviceFilter(StyledFilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
     customer = ScopedChoiceFilter(Customer, field_name="project__customer", label=_("Customer"))
     project = ScopedChoiceFilter(Project, label=_("Project"))

@@ -1,5 +1,7 @@
 """API conventions: scoped viewsets and related fields, and the error body."""
 
+from auditlog.context import set_actor
+from auditlog.middleware import AuditlogMiddleware
 from rest_framework import serializers, viewsets
 
 from .scoping import visible
@@ -10,7 +12,25 @@ class ErrorOut(serializers.Serializer):
     detail = serializers.CharField()
 
 
-class ScopedViewSetMixin:
+class AuditActorMixin:
+    """SEC-2: DRF authenticates tokens inside the view, after AuditlogMiddleware has run; name the actor again."""
+
+    _audit_actor = None
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.user.is_authenticated:
+            self._audit_actor = set_actor(request.user, remote_addr=AuditlogMiddleware._get_remote_addr(request))
+            self._audit_actor.__enter__()
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if self._audit_actor is not None:
+            self._audit_actor.__exit__(None, None, None)
+            self._audit_actor = None
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+class ScopedViewSetMixin(AuditActorMixin):
     """`base_queryset()` returns the unscoped query; every list, retrieve and write is scoped."""
 
     def base_queryset(self):

@@ -16,3 +16,17 @@ def scoped_choices(model):
 
 def ScopedChoiceFilter(model, **kwargs):  # noqa: N802 - reads like a field class
     return django_filters.ModelChoiceFilter(queryset=scoped_choices(model), **kwargs)
+
+
+class StyledFilterSet(django_filters.FilterSet):
+    """A FilterSet whose form is styled for the compact filter bar above every list."""
+
+    @property
+    def form(self):
+        form = super().form
+        if not getattr(form, "_styled", False):
+            for field in form.fields.values():
+                css = "form-select form-select-sm" if hasattr(field, "choices") else "form-control form-control-sm"
+                field.widget.attrs.setdefault("class", css)
+            form._styled = True
+        return form

@@ -130,6 +130,9 @@ class ScopedUpdateView(ScopedMixin, AtomicFormMixin, UpdateView):
     def save_form(self, form):
         return form.save()
 
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
 
 class ScopedCreateView(ScopedMixin, AtomicFormMixin, CreateView):
     template_name = "core/form.html"

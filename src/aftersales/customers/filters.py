@@ -3,12 +3,12 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.accounts.models import Branch
-from aftersales.core.filters import ScopedChoiceFilter
+from aftersales.core.filters import ScopedChoiceFilter, StyledFilterSet
 
 from .models import Customer, Project
 
 
-class CustomerFilter(django_filters.FilterSet):
+class CustomerFilter(StyledFilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
     branch = ScopedChoiceFilter(Branch, label=_("Branch"))
 
@@ -20,7 +20,7 @@ class CustomerFilter(django_filters.FilterSet):
         return queryset.filter(Q(name__icontains=value) | Q(short_name__icontains=value) | Q(phone__icontains=value))
 
 
-class ProjectFilter(django_filters.FilterSet):
+class ProjectFilter(StyledFilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
     customer = ScopedChoiceFilter(Customer, label=_("Customer"))
     branch = ScopedChoiceFilter(Branch, label=_("Branch"))

@@ -1,0 +1,177 @@
+"""SEC-1: every URL and API endpoint, discovered from the URL configuration, as every role.
+
+Rules checked for each GET:
+- anonymous: pages redirect to the login page; the API answers 401/403;
+- a user without the view's permission gets 403;
+- an object outside the user's scope (another customer's, another branch's) is a 404, exactly like a
+  missing one, in pages and in the API;
+- everything else is a 200.
+A new URL is covered without editing this file; a URL with a parameter this file cannot fill fails loudly.
+"""
+
+from datetime import date, time
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from aftersales.accounts.models import Branch, OnCallShift, User
+from aftersales.assets.models import Device, DeviceCategory, Manufacturer
+from aftersales.customers.models import Customer, DeadlineExtension, Milestone, Project
+
+from .factories import MilestoneFactory, OnCallShiftFactory
+
+ROLES = ["anonymous", "customer_user_a", "customer_user_b", "engineer", "dispatcher", "manager", "general_manager", "admin_user"]
+SKIPPED_PREFIXES = ("admin:",)  # Django's admin has its own tests; its index is checked below
+PUBLIC = {"login", "api-schema", "api-docs", "set_language", "api-token"}
+POST_ONLY = {"logout", "set_language", "api-token"}
+
+
+def get_allowed(pattern) -> bool:
+    actions = getattr(pattern.callback, "actions", None)  # DRF viewset routes
+    return actions is None or "get" in actions
+
+
+def walk(patterns, prefix="", namespace=""):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from walk(entry.url_patterns, prefix + str(entry.pattern), ns)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield f"{namespace}{entry.name}", list(entry.pattern.regex.groupindex), entry
+
+
+def model_of(pattern: URLPattern):
+    callback = pattern.callback
+    view_class = getattr(callback, "view_class", None) or getattr(callback, "cls", None)
+    model = getattr(view_class, "model", None)
+    if model is None and getattr(view_class, "queryset", None) is not None:
+        model = view_class.queryset.model
+    return model, view_class
+
+
+def required_permissions(view_class, pattern) -> list[str]:
+    perms = getattr(view_class, "permission_required", None)
+    if perms:
+        return [perms] if isinstance(perms, str) else list(perms)
+    queryset = getattr(view_class, "queryset", None)
+    if queryset is not None and getattr(pattern.callback, "actions", None):
+        meta = queryset.model._meta
+        return [f"{meta.app_label}.view_{meta.model_name}"]
+    return []
+
+
+@pytest.fixture
+def world(customer_user_a, customer_user_b, engineer, dispatcher, manager, general_manager, admin_user,
+          project_a, project_b, device_a, device_b, branch_a, branch_b):
+    milestone_a = MilestoneFactory(project=project_a)
+    milestone_b = MilestoneFactory(project=project_b)
+    extension_a = DeadlineExtension.objects.create(milestone=milestone_a, days=3, reason="业主原因", recorded_by=dispatcher)
+    extension_b = DeadlineExtension.objects.create(milestone=milestone_b, days=3, reason="业主原因", recorded_by=dispatcher)
+    shift_a = OnCallShiftFactory(user=engineer, branch=branch_a, start_time=time(8), end_time=time(8))
+    shift_b = OnCallShiftFactory(user=general_manager, branch=branch_b, start_time=time(8), end_time=time(8))
+    # (object in customer A / branch A's world, object in customer B / branch B's world)
+    return {
+        Customer: (project_a.customer, project_b.customer),
+        Project: (project_a, project_b),
+        Milestone: (milestone_a, milestone_b),
+        DeadlineExtension: (extension_a, extension_b),
+        Device: (device_a, device_b),
+        Branch: (branch_a, branch_b),
+        User: (engineer, general_manager),
+        OnCallShift: (shift_a, shift_b),
+        DeviceCategory: (device_a.category, device_a.category),
+        Manufacturer: (device_a.manufacturer, device_a.manufacturer),
+    }
+
+
+def sees(user, obj) -> bool:
+    """Independent statement of SEC-1 for the objects of the world fixture."""
+    if user.customer_id:
+        customer = {Customer: lambda o: o.pk, Project: lambda o: o.customer_id, Device: lambda o: o.project.customer_id,
+                    Milestone: lambda o: o.project.customer_id, DeadlineExtension: lambda o: o.milestone.project.customer_id}
+        return type(obj) in customer and customer[type(obj)](obj) == user.customer_id
+    if user.username in ("gm", "admin") or type(obj) in (DeviceCategory, Manufacturer):
+        return True
+    branch = {Customer: lambda o: o.branch_id, Project: lambda o: o.branch_id, Device: lambda o: o.project.branch_id,
+              Milestone: lambda o: o.project.branch_id, DeadlineExtension: lambda o: o.milestone.project.branch_id,
+              Branch: lambda o: o.pk, User: lambda o: o.branch_id, OnCallShift: lambda o: o.branch_id}
+    return branch[type(obj)](obj) == user.branch_id
+
+
+def cases(world):
+    for name, params, pattern in walk(get_resolver().url_patterns):
+        if name.startswith(SKIPPED_PREFIXES) or "format" in params:
+            continue
+        model, view_class = model_of(pattern)
+        if not params:
+            yield name, reverse(name), None, view_class, pattern
+            continue
+        assert params == ["pk"], f"{name}: teach test_url_walk how to fill {params}"
+        assert model in world, f"{name}: teach test_url_walk the model {model}"
+        for side, obj in zip(("own", "foreign"), world[model]):
+            yield f"{name}[{side}]", reverse(name, kwargs={"pk": obj.pk}), obj, view_class, pattern
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_url_answers_as_expected_for_each_role(role, world, client, request):
+    user = AnonymousUser() if role == "anonymous" else request.getfixturevalue(role)
+    if role != "anonymous":
+        client.force_login(user)
+    failures = []
+    checked = 0
+    for label, url, obj, view_class, pattern in cases(world):
+        base_name = label.split("[")[0]
+        response = client.get(url)
+        checked += 1
+        is_api = url.startswith("/api/")
+        if base_name in POST_ONLY:
+            expected = {405, 302} if base_name == "set_language" else {405}  # set_language GET just redirects
+        elif not get_allowed(pattern):  # POST-only API actions: refused before or after the permission check
+            expected = {401, 403, 405} if role == "anonymous" else {403, 404, 405}
+        elif base_name in PUBLIC:
+            expected = {200}
+            if base_name == "login" and role != "anonymous":
+                expected = {302}
+        elif role == "anonymous":
+            expected = {401, 403} if is_api else {302}
+        elif obj is not None and not sees(user, obj):
+            expected = {404} if all(user.has_perm(p) for p in required_permissions(view_class, pattern)) else {403, 404}
+        elif not all(user.has_perm(p) for p in required_permissions(view_class, pattern)):
+            expected = {403}
+        else:
+            expected = {200}
+        if response.status_code not in expected:
+            failures.append(f"{label} {url}: {response.status_code}, expected {sorted(expected)}")
+        if role == "anonymous" and not is_api and base_name not in PUBLIC | POST_ONLY:
+            assert response.headers["Location"].startswith("/login/"), url
+    assert checked > 40, "the walk found suspiciously few URLs"
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize(
+    ("role", "url_name", "expected"),
+    [
+        # Explicit statements of the rules, independent of the walk's derivation.
+        ("customer_user_a", "accounts:staff_list", 403),
+        ("customer_user_a", "accounts:branch_list", 403),
+        ("customer_user_a", "accounts:roster", 403),
+        ("customer_user_a", "assets:device_list", 200),
+        ("customer_user_a", "customers:customer_create", 403),
+        ("engineer", "customers:customer_create", 403),
+        ("dispatcher", "customers:customer_create", 200),
+        ("engineer", "accounts:roster", 200),
+        ("customer_user_a", "staff-list", 403),
+        ("customer_user_a", "device-list", 200),
+    ],
+)
+def test_role_rules_stated_explicitly(role, url_name, expected, world, client, request):
+    client.force_login(request.getfixturevalue(role))
+    assert client.get(reverse(url_name)).status_code == expected
+
+
+def test_admin_site_is_for_administrators_only(world, client, dispatcher, admin_user):
+    client.force_login(dispatcher)
+    assert client.get("/admin/").status_code == 302
+    client.force_login(admin_user)
+    assert client.get("/admin/").status_code == 200
