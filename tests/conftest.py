@@ -113,3 +113,15 @@ def _fast_password_hashing():
     from django.conf import settings as django_settings
 
     django_settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _inline_tasks(settings):
+    """Background tasks run inline in tests (huey immediate mode, in-memory storage)."""
+    from huey.contrib.djhuey import HUEY
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    previous = HUEY.immediate
+    HUEY.immediate = True
+    yield
+    HUEY.immediate = previous

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "auditlog",
+    "huey.contrib.djhuey",
     "aftersales.core",
     "aftersales.accounts",
     "aftersales.customers",
@@ -195,6 +196,27 @@ SPECTACULAR_SETTINGS = {
 }
 
 AUDITLOG_INCLUDE_ALL_MODELS = False
+
+# Background work (deadline checks, notification delivery). Tests run tasks inline.
+HUEY = {
+    "huey_class": "huey.SqliteHuey",
+    "name": "aftersales",
+    "filename": str(DATA_DIR / "huey.sqlite3"),
+    "immediate": env_bool("AFTERSALES_TASKS_INLINE", False),
+    "consumer": {"workers": 2, "worker_type": "thread", "periodic": True},
+}
+if os.environ.get("AFTERSALES_REDIS_URL"):
+    HUEY |= {"huey_class": "huey.RedisHuey", "url": os.environ["AFTERSALES_REDIS_URL"]}
+    HUEY.pop("filename")
+
+EMAIL_BACKEND = os.environ.get("AFTERSALES_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("AFTERSALES_EMAIL_HOST", "127.0.0.1")
+EMAIL_PORT = int(os.environ.get("AFTERSALES_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("AFTERSALES_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_secret("AFTERSALES_EMAIL_PASSWORD", "") or ""
+EMAIL_USE_TLS = env_bool("AFTERSALES_EMAIL_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("AFTERSALES_FROM_EMAIL", "售后服务 <service@aftersales.example>")
+SITE_URL = os.environ.get("AFTERSALES_SITE_URL", "http://127.0.0.1:8000")
 
 SERVICE_HOTLINE = os.environ.get("AFTERSALES_HOTLINE", "400-000-0000")
 
