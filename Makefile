@@ -11,7 +11,7 @@ TEST_DB ?= sqlite postgres
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml requirements.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/pip || { rm -rf $(VENV); $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install -q --disable-pip-version-check -c requirements.txt -e '.[test]'
 	touch $@
