@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "aftersales.accounts",
     "aftersales.customers",
     "aftersales.assets",
+    "aftersales.notify",
 ]
 
 MIDDLEWARE = [

@@ -8,11 +8,13 @@ from aftersales.accounts.api import register as register_accounts_api
 from aftersales.assets.api import register as register_assets_api
 from aftersales.core import views as core_views
 from aftersales.customers.api import register as register_customers_api
+from aftersales.notify.api import register as register_notify_api
 
 router = DefaultRouter()
 register_accounts_api(router)
 register_customers_api(router)
 register_assets_api(router)
+register_notify_api(router)
 
 urlpatterns = [
     path("", core_views.home, name="home"),
@@ -22,6 +24,7 @@ urlpatterns = [
     path("org/", include("aftersales.accounts.urls")),
     path("customers/", include("aftersales.customers.urls")),
     path("devices/", include("aftersales.assets.urls")),
+    path("notifications/", include("aftersales.notify.urls")),
     path("admin/", admin.site.urls),
     path("api/", include(router.urls)),
     path("api/auth/token/", include("aftersales.accounts.api_urls")),

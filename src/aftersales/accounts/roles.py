@@ -50,7 +50,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ADMINISTRATOR: ["*"],
 }
 
-ADMIN_APPS = ("accounts", "customers", "assets", "authtoken", "auditlog")
+ADMIN_APPS = ("accounts", "customers", "assets", "notify", "authtoken", "auditlog")
 
 
 def sync_roles(app_config=None, using="default", **kwargs) -> None:
@@ -68,7 +68,7 @@ def sync_roles(app_config=None, using="default", **kwargs) -> None:
             group.permissions.set(everything)
             continue
         perms = []
-        for code in codes:
+        for code in dict.fromkeys(codes):
             app_label, codename = code.split(".")
             perms.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
         group.permissions.set(perms)

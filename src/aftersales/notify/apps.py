@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class NotifyConfig(AppConfig):
+    name = "aftersales.notify"
+    label = "notify"
+    verbose_name = _("Notifications")
+
+    def ready(self):
+        from auditlog.registry import auditlog
+
+        from . import models
+
+        # SEC-2: who pointed the robots where. The secret is never logged; the address carries a robot's key.
+        auditlog.register(models.WebhookEndpoint, exclude_fields=["secret"], mask_fields=["url"],
+                          mask_callable="aftersales.notify.models.mask_url")

@@ -1,0 +1,227 @@
+"""NOT-1: the verbs of the outbox.
+
+`enqueue` writes messages in the caller's transaction and sends nothing; after the commit a huey task is
+nudged to deliver them, and a periodic task (every minute) is the safety net. `deliver` claims one message
+with a compare-and-set, so two workers never send it twice, and reschedules it with exponential backoff
+when it fails. Nothing is lost: a message that keeps failing is given up, and stays listed for
+administrators to retry (lesson 4).
+"""
+
+import logging
+import time
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from enum import StrEnum
+from functools import partial
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.db.models import F, Model
+from django.utils.translation import gettext as _
+
+from aftersales.core import clock
+from aftersales.core.errors import IllegalTransition
+
+from . import channels
+from .models import EVENT_NAME, Channel, EndpointKind, NotificationPreference, OutboxMessage, WebhookEndpoint
+
+logger = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)  # a worker that died while sending gives its message back after this
+FIRST_RETRY = timedelta(minutes=1)
+MAX_RETRY_DELAY = timedelta(hours=1)
+MAX_ATTEMPTS = 12  # 1, 2, 4 … 32 minutes, then hourly: given up after about 7 hours
+RATE_WINDOW = timedelta(minutes=1)
+RATE_LIMITS = {EndpointKind.DINGTALK: 20, EndpointKind.WECOM: 20}  # messages per robot per minute
+REMOTE_LIMIT_PAUSE = {EndpointKind.DINGTALK: timedelta(minutes=10)}  # DingTalk blocks a too-fast robot for 10 min
+BATCH = 200
+SUBJECT_MAX = 200
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    RETRY = "retry"  # failed, will be tried again
+    FAILED = "failed"  # given up
+    POSTPONED = "postponed"  # rate limit: not an attempt
+    SKIPPED = "skipped"  # not due, already done, or another worker has it
+
+
+@transaction.atomic
+def enqueue(*, event: str, about: Model | None, subject: str, body: str, dedupe_key: str,
+            recipients: Iterable = (), url: str | None = None, payload: dict | None = None) -> None:
+    """NOT-1: tell `recipients` (users) on the channels each has chosen, and every active webhook endpoint
+    that subscribes to `event` and whose branch/customer scope covers `about`.
+
+    Writes rows only, in the caller's transaction; the same `dedupe_key` enqueued again adds nothing.
+    In-app notifications are delivered the moment they are written; the rest go out after the commit.
+    """
+    if not EVENT_NAME.match(event):
+        raise ValueError(f"event must be a lower-case name, not {event!r}")
+    if not dedupe_key or len(dedupe_key) > 200:
+        raise ValueError("dedupe_key must have 1 to 200 characters")
+    now = clock.now()
+    subject = " ".join(str(subject).split())  # a header: no line breaks
+    if len(subject) > SUBJECT_MAX:
+        subject = subject[: SUBJECT_MAX - 1] + "…"
+    if url is None and about is not None and hasattr(about, "get_absolute_url"):
+        url = about.get_absolute_url()
+    common = {
+        "event": event, "subject": subject, "body": str(body), "url": url or "", "payload": payload,
+        "dedupe_key": dedupe_key, "created_at": now,
+        "about_type": ContentType.objects.get_for_model(type(about)) if about is not None else None,
+        "about_id": str(about.pk) if about is not None else "",
+        "about_label": str(about)[:200] if about is not None else "",
+    }
+    rows = []
+    users = {user.pk: user for user in recipients if user is not None and user.is_active}
+    preferences = {p.user_id: p for p in NotificationPreference.objects.filter(user_id__in=list(users))} if users else {}
+    for user in users.values():
+        preference = preferences.get(user.pk) or NotificationPreference(user=user)
+        if preference.inapp:
+            rows.append(OutboxMessage(channel=Channel.INAPP, recipient_user=user, sent_at=now, **common))
+        if preference.email and user.email:
+            rows.append(OutboxMessage(channel=Channel.EMAIL, recipient_user=user, recipient_address=user.email,
+                                      message_id=channels.new_message_id(), next_attempt_at=now, **common))
+    endpoints = [e for e in WebhookEndpoint.objects.filter(active=True).order_by("pk") if e.receives(event)]
+    branch_id = customer_id = None
+    if any(e.branch_id or e.customer_id for e in endpoints):
+        branch_id, customer_id = _scope_of(about)
+    for endpoint in endpoints:
+        if (endpoint.branch_id in (None, branch_id)) and (endpoint.customer_id in (None, customer_id)):
+            rows.append(OutboxMessage(channel=Channel.WEBHOOK, endpoint=endpoint, next_attempt_at=now, **common))
+    OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True)  # a repeat of the same event adds nothing
+    if any(row.channel != Channel.INAPP for row in rows):
+        due = OutboxMessage.objects.filter(dedupe_key=dedupe_key, sent_at=None, next_attempt_at__lte=now)
+        transaction.on_commit(partial(_nudge, list(due.values_list("pk", flat=True))), robust=True)
+
+
+def _scope_of(about: Model | None) -> tuple[int | None, int | None]:
+    """(branch id, customer id) of the object an event is about, through the scoping paths (SEC-1).
+    Staff-only data has no customer, so a customer's robot never hears about it."""
+    if about is None:
+        return None, None
+    model = type(about)
+    branch_path, customer_path = getattr(model, "scope_branch", None), getattr(model, "scope_customer", None)
+    paths = [path for path in (branch_path, customer_path) if path]
+    if not paths:
+        return None, None
+    values = dict(zip(paths, model._default_manager.filter(pk=about.pk).values_list(*paths).first() or ()))
+    return values.get(branch_path), values.get(customer_path)
+
+
+def _nudge(message_ids: list[int]) -> None:
+    if message_ids:
+        from . import tasks
+
+        tasks.deliver_messages(message_ids)
+
+
+def backoff(attempts: int) -> timedelta:
+    """Delay after the `attempts`-th failed attempt: 1, 2, 4 … minutes, at most an hour."""
+    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), MAX_RETRY_DELAY)
+
+
+def due_message_ids(*, now: datetime, limit: int = BATCH) -> list[int]:
+    return list(OutboxMessage.objects.filter(sent_at=None, next_attempt_at__lte=now)
+                .order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit])
+
+
+def deliver_due(*, limit: int = BATCH, budget_seconds: float = 50) -> int:
+    """Deliver what is due, batch by batch, for at most about `budget_seconds`. Returns how many were handled."""
+    started, handled = time.monotonic(), 0
+    while True:
+        ids = due_message_ids(now=clock.now(), limit=limit)
+        for message_id in ids:
+            deliver(message_id)
+        handled += len(ids)
+        if len(ids) < limit or time.monotonic() - started > budget_seconds:
+            return handled
+
+
+def deliver(message_id: int) -> Outcome:
+    """Send one message if it is due and no other worker has it."""
+    now = clock.now()
+    claimed = OutboxMessage.objects.filter(pk=message_id, sent_at=None, next_attempt_at__lte=now).update(
+        next_attempt_at=now + LEASE, attempts=F("attempts") + 1)
+    if not claimed:
+        return Outcome.SKIPPED
+    message = OutboxMessage.objects.select_related("endpoint", "about_type", "recipient_user").get(pk=message_id)
+    # Our claim. Should we outlive the lease, a later claim has raised `attempts` and our result is dropped.
+    mine = OutboxMessage.objects.filter(pk=message_id, attempts=message.attempts, sent_at=None)
+    endpoint = message.endpoint
+    if message.channel == Channel.WEBHOOK and endpoint is not None and endpoint.active:
+        free_at = _take_robot_slot(message, now)
+        if free_at is not None:
+            mine.update(attempts=F("attempts") - 1, next_attempt_at=free_at,
+                        last_error=_("The robot's limit of %(n)s messages a minute is reached; waiting.")
+                        % {"n": RATE_LIMITS[endpoint.kind]})
+            return Outcome.POSTPONED
+    try:
+        channels.send(message)
+    except channels.RateLimited as error:
+        done = clock.now()
+        pause = REMOTE_LIMIT_PAUSE.get(endpoint.kind if endpoint else "", RATE_WINDOW)
+        mine.update(attempts=F("attempts") - 1, next_attempt_at=done + pause, last_attempt_at=now, last_error=str(error))
+        logger.info("notification %s postponed: %s", message_id, error)
+        return Outcome.POSTPONED
+    except Exception as error:  # noqa: BLE001 - one bad message must not stop the others
+        done = clock.now()
+        if not isinstance(error, channels.DeliveryError):
+            logger.exception("notification %s: unexpected error while sending", message_id)
+        text = str(error) if isinstance(error, channels.DeliveryError) else f"{type(error).__name__}: {error}"
+        if getattr(error, "permanent", False) or message.attempts >= MAX_ATTEMPTS:
+            mine.update(next_attempt_at=None, failed_at=done, last_attempt_at=now, last_error=text[:2000])
+            logger.warning("notification %s given up after %s attempts: %s", message_id, message.attempts, text)
+            return Outcome.FAILED
+        mine.update(next_attempt_at=done + backoff(message.attempts), last_attempt_at=now, last_error=text[:2000])
+        logger.info("notification %s attempt %s failed: %s", message_id, message.attempts, text)
+        return Outcome.RETRY
+    mine.update(next_attempt_at=None, sent_at=clock.now(), last_attempt_at=now)
+    return Outcome.SENT
+
+
+def _take_robot_slot(message: OutboxMessage, now: datetime) -> datetime | None:
+    """Reserve one of the robot's messages for this minute; if there is none, when the next one frees up."""
+    limit = RATE_LIMITS.get(message.endpoint.kind)
+    if not limit:
+        return None
+    with transaction.atomic():
+        # One robot's workers take turns: PostgreSQL locks the endpoint's row; on SQLite the (IMMEDIATE)
+        # transaction already holds the database's write lock.
+        list(WebhookEndpoint.objects.select_for_update().filter(pk=message.endpoint_id).values_list("pk"))
+        recent = list(OutboxMessage.objects.filter(endpoint_id=message.endpoint_id, last_attempt_at__gt=now - RATE_WINDOW)
+                      .order_by("last_attempt_at").values_list("last_attempt_at", flat=True)[:limit])
+        if len(recent) >= limit:
+            return recent[0] + RATE_WINDOW
+        OutboxMessage.objects.filter(pk=message.pk).update(last_attempt_at=now)
+    return None
+
+
+@transaction.atomic
+def retry(*, message_id: int, by) -> OutboxMessage:
+    """An administrator sends a given-up message once more, now."""
+    now = clock.now()
+    if not OutboxMessage.objects.filter(pk=message_id, failed_at__isnull=False).update(
+            failed_at=None, next_attempt_at=now):
+        raise IllegalTransition(_("Only a message that was given up can be retried."))
+    logger.info("notification %s retried by %s", message_id, by)
+    transaction.on_commit(partial(_nudge, [message_id]), robust=True)
+    return OutboxMessage.objects.get(pk=message_id)
+
+
+def mark_read(*, user, ids: Iterable[int] | None = None) -> int:
+    """Mark the user's own in-app notifications read (all of them when `ids` is None). Returns how many."""
+    unread = OutboxMessage.objects.filter(recipient_user=user, channel=Channel.INAPP, read_at=None)
+    if ids is not None:
+        unread = unread.filter(pk__in=list(ids))
+    return unread.update(read_at=clock.now())
+
+
+def preference_of(user) -> NotificationPreference:
+    return NotificationPreference.objects.filter(user=user).first() or NotificationPreference(user=user)
+
+
+def set_preference(*, user, email: bool, inapp: bool) -> NotificationPreference:
+    preference, _created = NotificationPreference.objects.update_or_create(
+        user=user, defaults={"email": email, "inapp": inapp})
+    return preference
