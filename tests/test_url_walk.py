@@ -13,17 +13,21 @@ from datetime import date, time
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from aftersales.accounts.models import Branch, OnCallShift, User
 from aftersales.assets.models import Device, DeviceCategory, Manufacturer
 from aftersales.customers.models import Customer, DeadlineExtension, Milestone, Project
+from aftersales.service import services
+from aftersales.service.confirmation import confirmation_token
+from aftersales.service.models import Attachment, ServiceRequest, WorkOrder
 
 from .factories import MilestoneFactory, OnCallShiftFactory
 
 ROLES = ["anonymous", "customer_user_a", "customer_user_b", "engineer", "dispatcher", "manager", "general_manager", "admin_user"]
 SKIPPED_PREFIXES = ("admin:",)  # Django's admin has its own tests; its index is checked below
-PUBLIC = {"login", "api-schema", "api-docs", "set_language", "api-token"}
+PUBLIC = {"login", "api-schema", "api-docs", "set_language", "api-token", "service:confirm_by_link"}
 POST_ONLY = {"logout", "set_language", "api-token"}
 
 
@@ -55,9 +59,11 @@ def required_permissions(view_class, pattern) -> list[str]:
     if perms:
         return [perms] if isinstance(perms, str) else list(perms)
     queryset = getattr(view_class, "queryset", None)
-    if queryset is not None and getattr(pattern.callback, "actions", None):
+    actions = getattr(pattern.callback, "actions", None)
+    if queryset is not None and actions:
         meta = queryset.model._meta
-        return [f"{meta.app_label}.view_{meta.model_name}"]
+        verb = getattr(getattr(view_class, actions.get("get", ""), None), "required_permission", None)
+        return [f"{meta.app_label}.view_{meta.model_name}", *([verb] if verb else [])]
     return []
 
 
@@ -70,6 +76,17 @@ def world(customer_user_a, customer_user_b, engineer, dispatcher, manager, gener
     extension_b = DeadlineExtension.objects.create(milestone=milestone_b, days=3, reason="业主原因", recorded_by=dispatcher)
     shift_a = OnCallShiftFactory(user=engineer, branch=branch_a, start_time=time(8), end_time=time(8))
     shift_b = OnCallShiftFactory(user=general_manager, branch=branch_b, start_time=time(8), end_time=time(8))
+    requests, work_orders, files = [], [], []
+    for project, reporter in ((project_a, customer_user_a), (project_b, customer_user_b)):
+        request = services.open_request(by=reporter, project=project, priority="general", channel="portal",
+                                        title="录像丢失", description="三号 NVR")
+        services.reply(request=request, by=admin_user, mode="remote", plan="远程处理")
+        work_orders.append(services.submit_work_order(request=request, by=admin_user, actions="重启", minutes_spent=5,
+                                                      result="solved"))
+        files.append(Attachment.objects.create(request=request, file=ContentFile(b"log line\n", name="nvr.log"),
+                                               original_name="nvr.log", content_type="text/plain", size=9,
+                                               uploaded_at=request.created_at))
+        requests.append(request)
     # (object in customer A / branch A's world, object in customer B / branch B's world)
     return {
         Customer: (project_a.customer, project_b.customer),
@@ -80,6 +97,10 @@ def world(customer_user_a, customer_user_b, engineer, dispatcher, manager, gener
         Branch: (branch_a, branch_b),
         User: (engineer, general_manager),
         OnCallShift: (shift_a, shift_b),
+        ServiceRequest: tuple(requests),
+        WorkOrder: tuple(work_orders),
+        Attachment: tuple(files),
+        "token": (confirmation_token(work_orders[0]), confirmation_token(work_orders[0])),
         DeviceCategory: (device_a.category, device_a.category),
         Manufacturer: (device_a.manufacturer, device_a.manufacturer),
     }
@@ -87,15 +108,21 @@ def world(customer_user_a, customer_user_b, engineer, dispatcher, manager, gener
 
 def sees(user, obj) -> bool:
     """Independent statement of SEC-1 for the objects of the world fixture."""
+    if isinstance(obj, str):  # a signed token: public
+        return True
     if user.customer_id:
         customer = {Customer: lambda o: o.pk, Project: lambda o: o.customer_id, Device: lambda o: o.project.customer_id,
-                    Milestone: lambda o: o.project.customer_id, DeadlineExtension: lambda o: o.milestone.project.customer_id}
+                    Milestone: lambda o: o.project.customer_id, DeadlineExtension: lambda o: o.milestone.project.customer_id,
+                    ServiceRequest: lambda o: o.customer_id, WorkOrder: lambda o: o.request.customer_id,
+                    Attachment: lambda o: o.request.customer_id}
         return type(obj) in customer and customer[type(obj)](obj) == user.customer_id
     if user.username in ("gm", "admin") or type(obj) in (DeviceCategory, Manufacturer):
         return True
     branch = {Customer: lambda o: o.branch_id, Project: lambda o: o.branch_id, Device: lambda o: o.project.branch_id,
               Milestone: lambda o: o.project.branch_id, DeadlineExtension: lambda o: o.milestone.project.branch_id,
-              Branch: lambda o: o.pk, User: lambda o: o.branch_id, OnCallShift: lambda o: o.branch_id}
+              Branch: lambda o: o.pk, User: lambda o: o.branch_id, OnCallShift: lambda o: o.branch_id,
+              ServiceRequest: lambda o: o.branch_id, WorkOrder: lambda o: o.request.branch_id,
+              Attachment: lambda o: o.request.branch_id}
     return branch[type(obj)](obj) == user.branch_id
 
 
@@ -107,10 +134,12 @@ def cases(world):
         if not params:
             yield name, reverse(name), None, view_class, pattern
             continue
-        assert params == ["pk"], f"{name}: teach test_url_walk how to fill {params}"
-        assert model in world, f"{name}: teach test_url_walk the model {model}"
-        for side, obj in zip(("own", "foreign"), world[model]):
-            yield f"{name}[{side}]", reverse(name, kwargs={"pk": obj.pk}), obj, view_class, pattern
+        assert params in (["pk"], ["token"]), f"{name}: teach test_url_walk how to fill {params}"
+        key = "token" if params == ["token"] else model
+        assert key in world, f"{name}: teach test_url_walk the model {model}"
+        for side, obj in zip(("own", "foreign"), world[key]):
+            value = obj if isinstance(obj, str) else obj.pk
+            yield f"{name}[{side}]", reverse(name, kwargs={params[0]: value}), obj, view_class, pattern
 
 
 @pytest.mark.parametrize("role", ROLES)

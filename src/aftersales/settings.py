@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "aftersales.customers",
     "aftersales.assets",
     "aftersales.notify",
+    "aftersales.service",
 ]
 
 MIDDLEWARE = [

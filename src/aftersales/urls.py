@@ -9,12 +9,14 @@ from aftersales.assets.api import register as register_assets_api
 from aftersales.core import views as core_views
 from aftersales.customers.api import register as register_customers_api
 from aftersales.notify.api import register as register_notify_api
+from aftersales.service.api import register as register_service_api
 
 router = DefaultRouter()
 register_accounts_api(router)
 register_customers_api(router)
 register_assets_api(router)
 register_notify_api(router)
+register_service_api(router)
 
 urlpatterns = [
     path("", core_views.home, name="home"),
@@ -24,6 +26,7 @@ urlpatterns = [
     path("org/", include("aftersales.accounts.urls")),
     path("customers/", include("aftersales.customers.urls")),
     path("devices/", include("aftersales.assets.urls")),
+    path("service/", include("aftersales.service.urls")),
     path("notifications/", include("aftersales.notify.urls")),
     path("admin/", admin.site.urls),
     path("api/", include(router.urls)),

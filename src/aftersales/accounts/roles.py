@@ -38,19 +38,26 @@ _DESK_WRITE = [
     "customers.manage_contacts",
 ]
 
+_SERVICE_READ = ["service.view_servicerequest", "service.view_workorder", "service.view_incidentreport"]
+_SERVICE_DESK = [*_SERVICE_READ, "service.add_servicerequest", "service.handle_request", "service.add_incidentreport",
+                 "service.change_incidentreport"]
+_SERVICE_FIELD = [*_SERVICE_READ, "service.add_servicerequest", "service.work_on_request", "service.add_workorder",
+                  "service.add_incidentreport", "service.change_incidentreport"]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    ENGINEER: [*_STAFF_READ, "assets.change_device"],
-    LOGISTICS: [*_STAFF_READ, "assets.change_device", "assets.add_manufacturer"],
-    DISPATCHER: [*_STAFF_READ, *_DESK_WRITE],
-    DEPARTMENT_MANAGER: [*_STAFF_READ, *_DESK_WRITE, "assets.delete_device"],
-    GENERAL_MANAGER: [*_STAFF_READ, *_DESK_WRITE, "assets.delete_device", "accounts.see_all_branches"],
-    TECHNICAL_ADVISOR: [*_STAFF_READ, "accounts.see_all_branches"],
+    ENGINEER: [*_STAFF_READ, "assets.change_device", *_SERVICE_FIELD],
+    LOGISTICS: [*_STAFF_READ, "assets.change_device", "assets.add_manufacturer", *_SERVICE_READ],
+    DISPATCHER: [*_STAFF_READ, *_DESK_WRITE, *_SERVICE_DESK],
+    DEPARTMENT_MANAGER: [*_STAFF_READ, *_DESK_WRITE, "assets.delete_device", *_SERVICE_DESK, *_SERVICE_FIELD],
+    GENERAL_MANAGER: [*_STAFF_READ, *_DESK_WRITE, "assets.delete_device", "accounts.see_all_branches", *_SERVICE_DESK],
+    TECHNICAL_ADVISOR: [*_STAFF_READ, "accounts.see_all_branches", *_SERVICE_READ],
     CUSTOMER_USER: ["customers.view_customer", "customers.view_project", "customers.view_milestone",
-                    "customers.view_deadlineextension", "assets.view_device"],
+                    "customers.view_deadlineextension", "assets.view_device", *_SERVICE_READ,
+                    "service.add_servicerequest", "service.confirm_work"],
     ADMINISTRATOR: ["*"],
 }
 
-ADMIN_APPS = ("accounts", "customers", "assets", "notify", "authtoken", "auditlog")
+ADMIN_APPS = ("accounts", "customers", "assets", "service", "notify", "authtoken", "auditlog")
 
 
 def sync_roles(app_config=None, using="default", **kwargs) -> None:

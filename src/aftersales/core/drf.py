@@ -42,3 +42,11 @@ def exception_handler(exc, context):
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     return drf_exception_handler(exc, context)
+
+
+class VerbPermissions(ModelPermissions):
+    """For viewsets whose writes are business verbs: every method needs the model's view permission,
+    and each verb checks its own permission (e.g. service.handle_request)."""
+
+    perms_map = {method: ["%(app_label)s.view_%(model_name)s"]
+                 for method in ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")}

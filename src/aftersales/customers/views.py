@@ -3,6 +3,7 @@ from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 
 from aftersales.core.scoping import get_visible_or_404
@@ -43,7 +44,7 @@ class CustomerCreate(ScopedCreateView):
     model = Customer
     form_class = CustomerForm
     permission_required = "customers.add_customer"
-    extra_context = {"form_title": _("New customer")}
+    extra_context = {"form_title": gettext_lazy("New customer")}
 
 
 class CustomerUpdate(ScopedUpdateView):
@@ -108,7 +109,7 @@ class ProjectCreate(ScopedCreateView):
     model = Project
     form_class = ProjectForm
     permission_required = "customers.add_project"
-    extra_context = {"form_title": _("New project")}
+    extra_context = {"form_title": gettext_lazy("New project")}
 
     def get_initial(self):
         customer_id = self.request.GET.get("customer")

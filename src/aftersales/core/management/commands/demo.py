@@ -23,4 +23,27 @@ class Command(BaseCommand):
         for _name, short, _branch, _address, contact, contact_name, _projects in demo.CUSTOMERS:
             self.stdout.write(f"  {contact:<12} {'customer_user':<20} {contact_name} · {short}")
         if not no_serve:
-            call_command("serve", port=port)
+            self.serve_with_worker(port)
+
+    def serve_with_worker(self, port: int) -> None:
+        """The web server and the background worker side by side, so escalations visibly happen."""
+        import signal
+        import subprocess
+        import sys
+
+        command = [sys.executable, "-m", "aftersales"]
+        worker = subprocess.Popen([*command, "worker"])
+        web = subprocess.Popen([*command, "serve", "--port", str(port)])
+
+        def stop(*_args):
+            for process in (web, worker):
+                process.terminate()
+
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            web.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            stop()
+            worker.wait(timeout=15)

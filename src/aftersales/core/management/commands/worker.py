@@ -1,0 +1,13 @@
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Run the background worker: SLA deadline checks every minute and notification delivery (huey)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--workers", type=int, default=2)
+
+    def handle(self, *args, workers, **options):
+        self.stdout.write("Aftersales worker started (Ctrl+C stops it).")
+        call_command("run_huey", workers=workers, worker_type="thread", periodic=True)

@@ -1,0 +1,87 @@
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from . import calendars
+from .models import (
+    CalendarDay, EscalationRule, HolidayYear, ProjectPolicy, ServiceRequest, SlaPolicy, SlaTargetRule, TimelineEvent,
+    WorkCalendar,
+)
+
+
+class CalendarDayInline(admin.TabularInline):
+    model = CalendarDay
+    extra = 1
+    fields = ["day", "kind", "name"]
+
+
+@admin.register(WorkCalendar)
+class WorkCalendarAdmin(admin.ModelAdmin):
+    list_display = ["name", "always_on", "use_public_holidays"]
+    inlines = [CalendarDayInline]
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin):
+    """The public calendar (no service calendar) and closure days: add 2027 when the State Council publishes it."""
+
+    list_display = ["day", "kind", "name", "calendar"]
+    list_filter = ["kind", "calendar"]
+    date_hierarchy = "day"
+
+
+@admin.register(HolidayYear)
+class HolidayYearAdmin(admin.ModelAdmin):
+    list_display = ["year", "source"]
+    actions = ["import_from_chinese_calendar"]
+
+    @admin.action(description=_("Import the selected years from the chinese-calendar package"))
+    def import_from_chinese_calendar(self, request, queryset):
+        for year in queryset.values_list("year", flat=True):
+            if calendars.import_public_year(year):
+                self.message_user(request, _("%(year)s imported.") % {"year": year})
+            else:
+                self.message_user(request, _("The chinese-calendar package has no data for %(year)s; enter its days by hand.") % {"year": year},
+                                  messages.WARNING)
+
+
+class SlaTargetRuleInline(admin.TabularInline):
+    model = SlaTargetRule
+    extra = 0
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    list_display = ["name", "calendar", "warn_at_percent", "is_default"]
+    inlines = [SlaTargetRuleInline]
+
+
+@admin.register(EscalationRule)
+class EscalationRuleAdmin(admin.ModelAdmin):
+    list_display = ["branch", "level", "position", "delay_minutes"]
+    list_filter = ["branch"]
+
+
+@admin.register(ProjectPolicy)
+class ProjectPolicyAdmin(admin.ModelAdmin):
+    list_display = ["project", "policy"]
+    raw_id_fields = ["project"]
+
+
+class TimelineInline(admin.TabularInline):
+    model = TimelineEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ["kind", "at", "actor", "text", "data"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ServiceRequest)
+class ServiceRequestAdmin(admin.ModelAdmin):
+    list_display = ["number", "title", "state", "priority", "customer", "next_due_at", "escalation_level"]
+    list_filter = ["state", "priority", "branch"]
+    search_fields = ["number", "title"]
+    raw_id_fields = ["project", "reporter", "assignee", "advisor", "devices"]
+    readonly_fields = ["state", "reply_due_at", "resolve_due_at", "next_due_at", "escalation_level"]
+    inlines = [TimelineInline]

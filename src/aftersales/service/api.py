@@ -1,0 +1,416 @@
+"""Service requests over the API: scoped, documented, 400 with field messages, 409 on illegal moves."""
+
+from functools import wraps
+
+from django.db import transaction
+from django.db.models import Q
+from django.http import FileResponse
+from django.utils.translation import gettext_lazy as _
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from aftersales.accounts.models import Position, User
+from aftersales.assets.models import Device
+from aftersales.core import clock
+from aftersales.core.api import AuditActorMixin, ErrorOut, ScopedPrimaryKeyField
+from aftersales.core.drf import VerbPermissions
+from aftersales.core.filters import ScopedChoiceFilter
+from aftersales.core.scoping import get_visible_or_404, visible
+from aftersales.customers.models import Customer, Project
+
+from . import attachments, dispatching, selectors, services
+from .models import (
+    OPEN_STATES, Attachment, Channel, Priority, ServiceMode, ServiceRequest, State, Target, TimelineEvent, WorkOrder,
+    WorkResult,
+)
+
+ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+
+
+class RequestFilter(filters.FilterSet):
+    state = filters.MultipleChoiceFilter(choices=State.choices)
+    priority = filters.ChoiceFilter(choices=Priority.choices)
+    customer = ScopedChoiceFilter(Customer)
+    project = ScopedChoiceFilter(Project)
+    created_after = filters.DateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = filters.DateTimeFilter(field_name="created_at", lookup_expr="lt")
+    open = filters.BooleanFilter(method="only_open")
+    q = filters.CharFilter(method="search")
+
+    class Meta:
+        model = ServiceRequest
+        fields = ["state", "priority", "customer", "project", "branch", "assignee", "created_after", "created_before"]
+
+    def only_open(self, queryset, name, value):
+        return queryset.filter(state__in=OPEN_STATES) if value else queryset.exclude(state__in=OPEN_STATES)
+
+    def search(self, queryset, name, value):
+        return queryset.filter(Q(number__icontains=value) | Q(title__icontains=value))
+
+
+class TargetOut(serializers.ModelSerializer):
+    class Meta:
+        model = Target
+        fields = ["kind", "minutes", "started_at", "due_at", "warn_at", "met_at", "breached_at", "provisional"]
+
+
+class EventOut(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.display_name", default=None)
+
+    class Meta:
+        model = TimelineEvent
+        fields = ["id", "kind", "at", "actor", "text", "data"]
+
+
+class RequestListOut(serializers.ModelSerializer):
+    class Meta:
+        model = ServiceRequest
+        fields = ["id", "number", "title", "state", "priority", "channel", "project", "customer", "branch", "assignee",
+                  "escalation_level", "paused", "reply_due_at", "resolve_due_at", "next_due_at", "due_provisional",
+                  "created_at", "customer_rank"]
+
+
+class RequestOut(RequestListOut):
+    targets = TargetOut(many=True, read_only=True)
+    events = EventOut(many=True, read_only=True)
+
+    class Meta(RequestListOut.Meta):
+        fields = [*RequestListOut.Meta.fields, "description", "business_impact", "devices", "reporter_name",
+                  "reporter_phone", "service_mode", "plan", "scheduled_for", "contingency_plan", "advisor",
+                  "replied_at", "resolved_at", "closed_at", "version", "targets", "events"]
+
+
+class OpenRequestIn(serializers.Serializer):
+    project = ScopedPrimaryKeyField(queryset=Project.objects.all())
+    priority = serializers.ChoiceField(choices=Priority.choices)
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False)
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField()
+    business_impact = serializers.CharField(required=False, allow_blank=True, default="")
+    devices = ScopedPrimaryKeyField(queryset=Device.objects.all(), many=True, required=False)
+    reporter_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
+    reporter_phone = serializers.CharField(required=False, allow_blank=True, default="", max_length=40)
+    customer_rank = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=99)
+
+
+class VersionIn(serializers.Serializer):
+    version = serializers.IntegerField(required=False, help_text="The version you saw; a stale one is a 409.")
+
+
+class ReplyIn(VersionIn):
+    mode = serializers.ChoiceField(choices=ServiceMode.choices)
+    plan = serializers.CharField()
+    scheduled_for = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class DispatchIn(VersionIn):
+    engineer = ScopedPrimaryKeyField(queryset=User.objects.filter(customer__isnull=True, is_active=True))
+
+
+class ArriveIn(serializers.Serializer):
+    latitude = serializers.FloatField(required=False, min_value=-90, max_value=90)
+    longitude = serializers.FloatField(required=False, min_value=-180, max_value=180)
+    accuracy_m = serializers.FloatField(required=False, min_value=0)
+    photo = serializers.FileField(required=False)
+    confirmed_by_customer = serializers.BooleanField(required=False, default=False)
+
+    def validate(self, data):
+        if ("latitude" in data) != ("longitude" in data):
+            raise serializers.ValidationError({"longitude": [_("Give both latitude and longitude.")]})
+        return data
+
+
+class ReasonIn(serializers.Serializer):
+    reason = serializers.CharField()
+
+
+class PriorityIn(VersionIn):
+    priority = serializers.ChoiceField(choices=Priority.choices)
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class TextIn(serializers.Serializer):
+    text = serializers.CharField()
+
+
+class AdvisorIn(serializers.Serializer):
+    advisor = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(position=Position.TECHNICAL_ADVISOR, is_active=True))
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class WorkOrderIn(serializers.Serializer):
+    actions = serializers.CharField()
+    parts_used = serializers.CharField(required=False, allow_blank=True, default="")
+    minutes_spent = serializers.IntegerField(min_value=0, max_value=100000)
+    result = serializers.ChoiceField(choices=WorkResult.choices)
+    attachments = serializers.ListField(child=serializers.FileField(), required=False, default=list)
+
+
+class WorkOrderOut(serializers.ModelSerializer):
+    class Meta:
+        model = WorkOrder
+        fields = ["id", "request", "engineer", "actions", "parts_used", "minutes_spent", "result", "state",
+                  "confirmed_at", "signer_name", "confirmed_via", "satisfaction", "customer_comment",
+                  "rejection_reason", "version"]
+
+
+class ConfirmIn(VersionIn):
+    satisfaction = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    signer_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
+    signature = serializers.FileField(required=False)
+
+
+class RejectIn(VersionIn):
+    reason = serializers.CharField()
+
+
+class SuggestionOut(serializers.Serializer):
+    engineer = serializers.IntegerField(source="engineer.pk")
+    name = serializers.CharField(source="engineer.display_name")
+    on_duty = serializers.BooleanField()
+    specialty_match = serializers.BooleanField()
+    distance_km = serializers.FloatField(allow_null=True)
+    load = serializers.IntegerField()
+    reasons = serializers.ListField(child=serializers.CharField())
+
+
+class AttachmentOut(serializers.ModelSerializer):
+    class Meta:
+        model = Attachment
+        fields = ["id", "original_name", "content_type", "size", "uploaded_at"]
+
+
+def _require(request, perm):
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+
+
+def requires(perm: str):
+    """A verb's own permission, checked before it runs and readable by the URL-walk test."""
+
+    def decorate(method):
+        @wraps(method)
+        def checked(self, request, *args, **kwargs):
+            _require(request, perm)
+            return method(self, request, *args, **kwargs)
+
+        checked.required_permission = perm
+        return checked
+
+    return decorate
+
+
+class ServiceRequestViewSet(AuditActorMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                            viewsets.GenericViewSet):
+    """SRQ-1..10. Lists are scoped; another customer's request is a 404."""
+
+    queryset = ServiceRequest.objects.all()  # always narrowed by get_queryset()
+    filterset_class = RequestFilter
+    permission_classes = [VerbPermissions]
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    search_fields = []
+    ordering_fields = ["created_at", "next_due_at", "priority"]
+
+    def get_queryset(self):
+        queryset = ServiceRequest.objects.order_by("-pk")
+        if self.action == "retrieve":
+            queryset = queryset.prefetch_related("targets", "events__actor", "devices")
+        return visible(queryset, self.request.user)
+
+    def get_serializer_class(self):
+        return RequestOut if self.action == "retrieve" else RequestListOut
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "user": self.request.user}
+
+    def _request(self):
+        return get_visible_or_404(ServiceRequest.objects.select_related("project"), self.request.user, pk=self.kwargs["pk"])
+
+    def _out(self, request_obj, status=200):
+        fresh = ServiceRequest.objects.prefetch_related("targets", "events__actor", "devices").get(pk=request_obj.pk)
+        return Response(RequestOut(fresh).data, status=status)
+
+    @extend_schema(request=OpenRequestIn, responses={201: RequestOut, **ERRORS})
+    def create(self, request, *args, **kwargs):
+        _require(request, "service.add_servicerequest")
+        data = OpenRequestIn(data=request.data, context={"user": request.user})
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        fields.setdefault("channel", Channel.PORTAL if request.user.customer_id else Channel.PHONE)
+        created = services.open_request(by=request.user, **fields)
+        return self._out(created, status=201)
+
+    @extend_schema(responses={200: RequestListOut(many=True)})
+    @action(detail=False, methods=["get"])
+    def queue(self, request):
+        """The desk queue: open requests, most urgent first (next due time)."""
+        queryset = self.filter_queryset(selectors.desk_queue(request.user))
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(RequestListOut(page, many=True).data)
+
+    @extend_schema(request=ReplyIn, responses={200: RequestOut, **ERRORS})
+    @action(detail=True, methods=["post"])
+    @requires("service.handle_request")
+    def reply(self, request, pk=None):
+        data = ReplyIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._out(services.reply(request=self._request(), by=request.user, **data.validated_data))
+
+    @extend_schema(request=DispatchIn, responses={200: RequestOut, **ERRORS})
+    @action(detail=True, methods=["post"], url_path="dispatch")
+    @requires("service.handle_request")
+    def assign(self, request, pk=None):
+        data = DispatchIn(data=request.data, context={"user": request.user})
+        data.is_valid(raise_exception=True)
+        return self._out(services.dispatch(request=self._request(), by=request.user, **data.validated_data))
+
+    @extend_schema(responses={200: SuggestionOut(many=True), **ERRORS})
+    @action(detail=True, methods=["get"])
+    @requires("service.handle_request")
+    def suggestions(self, request, pk=None):
+        """SRQ-6: engineers ranked by duty, specialty, distance and load, with the reasons."""
+        return Response(SuggestionOut(dispatching.suggest(self._request(), at=clock.now()), many=True).data)
+
+    @extend_schema(request=None, responses={200: RequestOut, **ERRORS})
+    @action(detail=True, methods=["post"])
+    @requires("service.work_on_request")
+    def depart(self, request, pk=None):
+        return self._out(services.depart(request=self._request(), by=request.user))
+
+    @extend_schema(request=ArriveIn, responses={200: RequestOut, **ERRORS})
+    @action(detail=True, methods=["post"])
+    @requires("service.work_on_request")
+    def arrive(self, request, pk=None):
+        """Arrival with proof: position (latitude/longitude/accuracy_m), a photo, or confirmed_by_customer."""
+        data = ArriveIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        target = self._request()
+        with transaction.atomic():
+            if fields.get("photo"):
+                fields["photo"] = attachments.store(target, fields["photo"], by=request.user)
+            return self._out(services.arrive(request=target, by=request.user, **fields))
+
+    @extend_schema(request=None, responses={200: RequestOut, **ERRORS})
+    @action(detail=True, methods=["post"])
+    @requires("service.work_on_request")
+    def leave(self, request, pk=None):
+        target = self._request()
+        services.leave(request=target, by=request.user)
+        return self._out(target)
+
+    @extend_schema(request=ReasonIn, responses={200: RequestOut, **ERRORS})
+    @action(detail=True, methods=["post"])
+    @requires("service.handle_request")
+    def pause(self, request, pk=None):
+        """Stop the clock: time lost because of the owner, with the reason."""
+        data = ReasonIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._out(services.pause(request=self._request(), by=request.user, **data.validated_data))
+
+    @extend_schema(request=None, responses={200: RequestOut, **ERRORS})
+    @action(detail=True, methods=["post"])
+    @requires("service.handle_request")
+    def resume(self, request, pk=None):
+        return self._out(services.resume(request=self._request(), by=request.user))
+
+    @extend_schema(request=PriorityIn, responses={200: RequestOut, **ERRORS})
+    @action(detail=True, methods=["post"])
+    @requires("service.handle_request")
+    def priority(self, request, pk=None):
+        data = PriorityIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._out(services.change_priority(request=self._request(), by=request.user, **data.validated_data))
+
+    @extend_schema(request=TextIn, responses={200: RequestOut, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def comment(self, request, pk=None):
+        data = TextIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        target = self._request()
+        services.comment(request=target, by=request.user, **data.validated_data)
+        return self._out(target)
+
+    @extend_schema(request=TextIn, responses={200: RequestOut, **ERRORS})
+    @action(detail=True, methods=["post"])
+    @requires("service.handle_request")
+    def contingency(self, request, pk=None):
+        """SRQ-5: record the contingency plan agreed with the user (e.g. a spare unit lent)."""
+        data = TextIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._out(services.record_contingency(request=self._request(), by=request.user, plan=data.validated_data["text"]))
+
+    @extend_schema(request=AdvisorIn, responses={200: RequestOut, **ERRORS})
+    @action(detail=True, methods=["post"])
+    @requires("service.handle_request")
+    def advisor(self, request, pk=None):
+        """SRQ-9: hand a hard problem to the technical advisor pool."""
+        data = AdvisorIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._out(services.hand_to_advisor(request=self._request(), by=request.user, **data.validated_data))
+
+    @extend_schema(request=ReasonIn, responses={200: RequestOut, **ERRORS})
+    @action(detail=True, methods=["post"])
+    @requires("service.handle_request")
+    def cancel(self, request, pk=None):
+        data = ReasonIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._out(services.cancel(request=self._request(), by=request.user, **data.validated_data))
+
+    @extend_schema(request=WorkOrderIn, responses={201: WorkOrderOut, **ERRORS})
+    @action(detail=True, methods=["post"], url_path="work-orders")
+    @requires("service.work_on_request")
+    def work_order(self, request, pk=None):
+        """SRQ-7: submit the work order; screenshots are required when the problem is not solved."""
+        data = WorkOrderIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        target = self._request()
+        with transaction.atomic():
+            stored = [attachments.store(target, upload, by=request.user) for upload in fields.pop("attachments")]
+            work_order = services.submit_work_order(request=target, by=request.user, attachments=stored, **fields)
+        return Response(WorkOrderOut(work_order).data, status=201)
+
+    @extend_schema(responses={200: AttachmentOut(many=True)})
+    @action(detail=True, methods=["get"])
+    def attachments(self, request, pk=None):
+        return Response(AttachmentOut(self._request().attachments.all(), many=True).data)
+
+
+class WorkOrderViewSet(AuditActorMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = WorkOrder.objects.all()  # always narrowed by get_queryset()
+    serializer_class = WorkOrderOut
+    filterset_fields = ["request", "state"]
+    permission_classes = [VerbPermissions]
+
+    def get_queryset(self):
+        return visible(WorkOrder.objects.order_by("-pk"), self.request.user)
+
+    @extend_schema(request=ConfirmIn, responses={200: WorkOrderOut, **ERRORS})
+    @action(detail=True, methods=["post"])
+    @requires("service.confirm_work")
+    def confirm(self, request, pk=None):
+        data = ConfirmIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        work_order = services.confirm_work_order(work_order=self.get_object(), by=request.user, via="portal", **data.validated_data)
+        return Response(WorkOrderOut(work_order).data)
+
+    @extend_schema(request=RejectIn, responses={200: WorkOrderOut, **ERRORS})
+    @action(detail=True, methods=["post"])
+    @requires("service.confirm_work")
+    def reject(self, request, pk=None):
+        data = RejectIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        work_order = services.reject_work_order(work_order=self.get_object(), by=request.user, via="portal", **data.validated_data)
+        return Response(WorkOrderOut(work_order).data)
+
+
+def register(router) -> None:
+    router.register("requests", ServiceRequestViewSet, basename="servicerequest")
+    router.register("work-orders", WorkOrderViewSet, basename="workorder")

@@ -1,0 +1,376 @@
+"""Forms of the service pages. They parse and check input; the services decide (style.md §5).
+
+Choices of related objects always come from `visible()` (SEC-1: form choices too)."""
+
+import base64
+import binascii
+
+import django_filters
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from aftersales.accounts.models import Branch, Position
+from aftersales.assets.models import Device
+from aftersales.core.errors import DomainError
+from aftersales.core.filters import ScopedChoiceFilter, StyledFilterSet
+from aftersales.core.forms import style_fields
+from aftersales.core.scoping import SEE_ALL_BRANCHES, visible
+from aftersales.customers.models import Customer, Project
+
+from . import attachments
+from .models import OPEN_STATES, Channel, Priority, ServiceMode, ServiceRequest, State, WorkResult
+
+MAX_FILES = 10
+SIGNATURE_MAX_BYTES = 1024 * 1024
+DESK_CHANNELS = [Channel.PHONE, Channel.ONSITE, Channel.REMOTE, Channel.EMAIL]
+SATISFACTION_CHOICES = [(n, str(n)) for n in range(5, 0, -1)]
+
+
+# ------------------------------------------------------------------------------------------ uploads
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input; each is type-sniffed and size-checked before anything is written."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        uploads = [item for item in (data if isinstance(data, (list, tuple)) else [data]) if item]
+        if not uploads:
+            if self.required:
+                raise forms.ValidationError(self.error_messages["required"], code="required")
+            return []
+        if len(uploads) > MAX_FILES:
+            raise forms.ValidationError(_("Attach at most %(n)s files.") % {"n": MAX_FILES})
+        cleaned = [super(MultipleFileField, self).clean(upload, initial) for upload in uploads]
+        errors = []
+        for upload in cleaned:
+            try:
+                attachments.check_upload(upload)
+            except DomainError as error:
+                errors.append(error.message)
+        if errors:
+            raise forms.ValidationError(errors)
+        return cleaned
+
+
+class VersionForm(forms.Form):
+    """Every POST carries the version the user saw; a stale one is a conflict, never a silent overwrite."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        style_fields(self)
+
+
+def radio(choices, **kwargs):
+    return forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **kwargs)
+
+
+# ------------------------------------------------------------------------------------------ intake
+
+class RequestForm(forms.Form):
+    """SRQ-1/2: what both intake forms ask. `project` and `devices` choices are the user's scope."""
+
+    project = forms.ModelChoiceField(label=_("Project"), queryset=Project.objects.none(),
+                                     error_messages={"required": _("Choose the project.")})
+    priority = radio(Priority.choices, label=_("Priority"))
+    devices = forms.ModelMultipleChoiceField(label=_("Affected devices"), queryset=Device.objects.none(), required=False,
+                                             widget=forms.CheckboxSelectMultiple)
+    title = forms.CharField(label=_("Title"), max_length=200)
+    description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 4}))
+    business_impact = forms.CharField(label=_("Impact on the business"), widget=forms.Textarea(attrs={"rows": 2}),
+                                      required=False)
+    attachments = MultipleFileField(label=_("Attachments"),
+                                    help_text=_("Screenshots, photos, PDF, ZIP or text logs; at most 10 MB each."))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["project"].queryset = visible(Project.objects.select_related("customer"), user).order_by("name")
+        self.fields["devices"].queryset = visible(Device.objects.all(), user)
+        style_fields(self)
+
+    def clean(self):
+        data = super().clean()
+        project, devices = data.get("project"), data.get("devices")
+        if project and devices and any(device.project_id != project.pk for device in devices):
+            self.add_error("devices", _("Affected devices must belong to the request's project."))
+        return data
+
+    def selected_device_ids(self) -> set[int]:
+        values = self["devices"].value() or []
+        return {int(v) for v in values if str(v).isdigit()}
+
+    def open_arguments(self) -> dict:
+        data = self.cleaned_data
+        return {"project": data["project"], "priority": data["priority"], "title": data["title"],
+                "description": data["description"], "business_impact": data["business_impact"],
+                "devices": list(data["devices"])}
+
+
+class DeskIntakeForm(RequestForm):
+    """The fast phone-call form of the desk: who called, on which channel."""
+
+    channel = radio([(c.value, c.label) for c in DESK_CHANNELS], label=_("Channel"), initial=Channel.PHONE)
+    reporter_name = forms.CharField(label=_("Caller"), max_length=100)  # who called, not the desk
+    reporter_phone = forms.CharField(label=_("Caller's phone"), max_length=40, required=False)
+
+    def open_arguments(self) -> dict:
+        data = self.cleaned_data
+        return {**super().open_arguments(), "channel": data["channel"], "reporter_name": data["reporter_name"],
+                "reporter_phone": data["reporter_phone"]}
+
+
+class PortalRequestForm(RequestForm):
+    """The customer's own report from the portal."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Choosing the project loads its devices (htmx).
+        self.fields["project"].widget.attrs.update({
+            "class": "form-select", "hx-get": reverse("service:device_choices"), "hx-trigger": "change",
+            "hx-target": "#device-choices", "hx-swap": "outerHTML", "hx-include": "this",
+        })
+
+    def open_arguments(self) -> dict:
+        return {**super().open_arguments(), "channel": Channel.PORTAL if self.user.customer_id else Channel.ONSITE}
+
+
+# ------------------------------------------------------------------------------------------ filters
+
+class DeskFilter(StyledFilterSet):
+    """The desk queue's filter bar. Choices are scoped; the branch filter is for see-all users only."""
+
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    branch = ScopedChoiceFilter(Branch, label=_("Branch"))
+    customer = ScopedChoiceFilter(Customer, label=_("Customer"))
+    priority = django_filters.ChoiceFilter(choices=Priority.choices, label=_("Priority"))
+    state = django_filters.ChoiceFilter(choices=[(s.value, s.label) for s in OPEN_STATES], label=_("State"))
+
+    class Meta:
+        model = ServiceRequest
+        fields = ["q", "branch", "customer", "priority", "state"]
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, request=request, **kwargs)
+        if request is None or not request.user.has_perm(SEE_ALL_BRANCHES):
+            del self.filters["branch"]
+
+    def search(self, queryset, name, value):
+        return queryset.filter(Q(number__icontains=value) | Q(title__icontains=value))
+
+
+class RequestListFilter(DeskFilter):
+    """All requests the user may see, closed ones included; customers get no branch or customer filter."""
+
+    state = django_filters.ChoiceFilter(choices=State.choices, label=_("State"))
+    project = ScopedChoiceFilter(Project, label=_("Project"))
+
+    class Meta:
+        model = ServiceRequest
+        fields = ["q", "branch", "customer", "project", "priority", "state"]
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, request=request, **kwargs)
+        if request is not None and request.user.customer_id:
+            self.filters.pop("customer", None)
+
+
+class CustomerOrderForm(forms.Form):
+    """SRQ-2: with several open problems the customer orders them (1 first). One field per open request."""
+
+    def __init__(self, *args, requests, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.requests = list(requests)
+        for request in self.requests:
+            self.fields[f"rank_{request.pk}"] = forms.IntegerField(
+                label=request.number, min_value=1, max_value=99, required=False, initial=request.customer_rank,
+                widget=forms.NumberInput(attrs={"class": "form-control form-control-sm rank-input", "style": "width: 5em"}),
+            )
+
+    @transaction.atomic
+    def save(self) -> int:
+        """The customer's own order is a plain field of their requests; nothing else changes."""
+        changed = 0
+        for request in self.requests:
+            if f"rank_{request.pk}" not in self.data:  # on another page of the list: left as it is
+                continue
+            rank = self.cleaned_data.get(f"rank_{request.pk}")
+            if rank != request.customer_rank:
+                changed += ServiceRequest.objects.filter(pk=request.pk, state__in=OPEN_STATES).update(customer_rank=rank)
+        return changed
+
+
+# ------------------------------------------------------------------------------------------ desk actions
+
+class ReplyForm(VersionForm):
+    mode = radio(ServiceMode.choices, label=_("Service mode"))
+    plan = forms.CharField(label=_("Service plan"), widget=forms.Textarea)
+    scheduled_for = forms.DateTimeField(label=_("Scheduled for"), required=False,
+                                        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+                                        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
+
+
+class DispatchForm(VersionForm):
+    engineer = forms.ModelChoiceField(label=_("Engineer"), queryset=get_user_model().objects.none(),
+                                      error_messages={"required": _("Choose an engineer.")})
+
+    def __init__(self, *args, request, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The engineers dispatching.suggest considers: the branch's own, and those with a shift there.
+        self.fields["engineer"].queryset = (
+            get_user_model().objects.filter(customer__isnull=True, is_active=True, position=Position.ENGINEER)
+            .filter(Q(branch_id=request.branch_id) | Q(shifts__branch_id=request.branch_id)).distinct()
+        )
+
+
+class ReasonForm(VersionForm):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ResumeForm(VersionForm):
+    pass
+
+
+class PriorityForm(VersionForm):
+    priority = radio(Priority.choices, label=_("New priority"))
+    reason = forms.CharField(label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ContingencyForm(VersionForm):
+    plan = forms.CharField(label=_("Agreed contingency plan"), widget=forms.Textarea(attrs={"rows": 3}),
+                           help_text=_("E.g. a spare unit lent until the repair is done."))
+
+
+class AdvisorForm(VersionForm):
+    advisor = forms.ModelChoiceField(
+        label=_("Technical advisor"),
+        # The advisor pool serves every branch (SRQ-9); names of staff only, never customer data.
+        queryset=get_user_model().objects.filter(position=Position.TECHNICAL_ADVISOR, is_active=True,
+                                                 customer__isnull=True).order_by("full_name", "username"),
+    )
+    note = forms.CharField(label=_("Question for the advisor"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CommentForm(VersionForm):
+    text = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+# ------------------------------------------------------------------------------------------ engineer
+
+class ArriveForm(forms.Form):
+    """Arrival with proof: the browser's position, else a photo, else the customer's confirmation."""
+
+    latitude = forms.FloatField(required=False, min_value=-90, max_value=90, widget=forms.HiddenInput)
+    longitude = forms.FloatField(required=False, min_value=-180, max_value=180, widget=forms.HiddenInput)
+    accuracy = forms.FloatField(required=False, min_value=0, widget=forms.HiddenInput)
+    photo = forms.FileField(label=_("Photo of the site"), required=False,
+                            widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}))
+    confirmed_by_customer = forms.BooleanField(label=_("The customer confirms my arrival"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        style_fields(self)
+
+    def clean_photo(self):
+        photo = self.cleaned_data.get("photo")
+        if photo:
+            try:
+                content_type = attachments.check_upload(photo)
+            except DomainError as error:
+                raise forms.ValidationError(error.message) from None
+            if not content_type.startswith("image/"):
+                raise forms.ValidationError(_("The arrival photo must be an image."))
+        return photo
+
+    def clean(self):
+        data = super().clean()
+        if (data.get("latitude") is None) != (data.get("longitude") is None):
+            raise forms.ValidationError(_("Give both latitude and longitude."))
+        if data.get("latitude") is None and not data.get("photo") and not data.get("confirmed_by_customer"):
+            raise forms.ValidationError(
+                _("Arrival needs proof: allow the position, add a photo or have the customer confirm."))
+        return data
+
+
+class WorkOrderForm(VersionForm):
+    actions = forms.CharField(label=_("Actions taken"), widget=forms.Textarea(attrs={"rows": 4}))
+    parts_used = forms.CharField(label=_("Parts used"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    minutes_spent = forms.IntegerField(label=_("Time spent (minutes)"), min_value=0, max_value=100000,
+                                       widget=forms.NumberInput(attrs={"inputmode": "numeric"}))
+    result = radio(WorkResult.choices, label=_("Result"))
+    attachments = MultipleFileField(label=_("Screenshots"),
+                                    help_text=_("Required when the problem is not solved."),
+                                    widget=MultipleFileInput(attrs={"accept": "image/*,application/pdf,text/plain"}))
+
+
+class StyledForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        style_fields(self)
+
+
+class WorkOrderDecisionForm(StyledForm):
+    """The work order and the version the customer saw; shared by the portal and the on-screen signature."""
+
+    work_order = forms.IntegerField(widget=forms.HiddenInput)
+    work_order_version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class SatisfactionForm(StyledForm):
+    satisfaction = forms.TypedChoiceField(label=_("Satisfaction"), choices=SATISFACTION_CHOICES, coerce=int,
+                                          widget=forms.RadioSelect, required=False, empty_value=None)
+    comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ConfirmForm(WorkOrderDecisionForm, SatisfactionForm):
+    pass
+
+
+class RejectForm(WorkOrderDecisionForm):
+    reason = forms.CharField(label=_("Why is the work not accepted?"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class SignatureForm(ConfirmForm):
+    """On-screen signature on the engineer's device: a PNG data URL from the signature pad."""
+
+    signer_name = forms.CharField(label=_("Name of the signer"), max_length=100)
+    signature = forms.CharField(widget=forms.HiddenInput, error_messages={"required": _("Please sign in the box.")})
+
+    def clean_signature(self):
+        value = self.cleaned_data["signature"]
+        prefix = "data:image/png;base64,"
+        if not value.startswith(prefix):
+            raise forms.ValidationError(_("Please sign in the box."))
+        try:
+            png = base64.b64decode(value[len(prefix):], validate=True)
+        except (binascii.Error, ValueError):
+            raise forms.ValidationError(_("The signature could not be read. Please sign again.")) from None
+        if len(png) > SIGNATURE_MAX_BYTES or attachments.sniff(png[:16]) != "image/png":
+            raise forms.ValidationError(_("The signature could not be read. Please sign again."))
+        return ContentFile(png, name="signature.png")
+
+
+class LinkConfirmForm(SatisfactionForm):
+    """Confirmation by the signed link: no login, so the person gives their name."""
+
+    signer_name = forms.CharField(label=_("Your name"), max_length=100)
+    field_order = ["signer_name", "satisfaction", "comment"]
+
+
+class LinkRejectForm(StyledForm):
+    signer_name = forms.CharField(label=_("Your name"), max_length=100)
+    reason = forms.CharField(label=_("Why is the work not accepted?"), widget=forms.Textarea(attrs={"rows": 2}))

@@ -1,0 +1,35 @@
+"""Reads of service requests; all go through the scoping function."""
+
+from django.db.models import F, Prefetch, QuerySet
+
+from aftersales.core.scoping import visible
+
+from .models import OPEN_STATES, ServiceRequest, TimelineEvent
+
+
+def desk_queue(user) -> QuerySet[ServiceRequest]:
+    """Open requests, most urgent first (next due time, then priority), scoped to the user."""
+    queryset = (ServiceRequest.objects.filter(state__in=OPEN_STATES)
+                .select_related("project", "customer", "assignee")
+                .order_by(F("next_due_at").asc(nulls_last=True), "pk"))
+    return visible(queryset, user)
+
+
+def requests_for(user) -> QuerySet[ServiceRequest]:
+    return visible(ServiceRequest.objects.select_related("project", "customer", "assignee"), user)
+
+
+def request_with_timeline(user, pk: int) -> ServiceRequest:
+    from aftersales.core.scoping import get_visible_or_404
+
+    queryset = ServiceRequest.objects.select_related("project__customer", "customer", "assignee", "advisor", "policy").prefetch_related(
+        Prefetch("events", queryset=TimelineEvent.objects.select_related("actor").order_by("at", "pk")),
+        "targets", "devices", "work_orders", "attachments", "visits__engineer",
+    )
+    return get_visible_or_404(queryset, user, pk=pk)
+
+
+def my_work(user) -> QuerySet[ServiceRequest]:
+    """The engineer's open assignments, most urgent first."""
+    return (ServiceRequest.objects.filter(assignee=user, state__in=OPEN_STATES)
+            .select_related("project", "customer").order_by(F("next_due_at").asc(nulls_last=True), "pk"))

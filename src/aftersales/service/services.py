@@ -1,0 +1,562 @@
+"""SRQ verbs. Each is one transaction, moves the state machine, writes the timeline and the outbox."""
+
+import secrets
+from datetime import timedelta
+from decimal import Decimal
+from math import asin, cos, radians, sin, sqrt
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from aftersales.core import clock
+from aftersales.core.errors import DomainError, IllegalTransition, StaleObject
+
+from . import notifications, sla
+from .calendars import service_calendar
+from .models import (
+    ALLOWED, OPEN_STATES, AlertKind, EscalationRule, EventKind, Pause, Priority, ProjectPolicy, ServiceMode,
+    ServiceRequest, SlaAlert, SlaPolicy, State, Target, TargetKind, TargetStart, TimelineEvent, Visit,
+    WorkOrder, WorkOrderState, WorkResult,
+)
+
+FAR_FROM_SITE_M = 1000  # an arrival position further than this from the site is flagged
+DEFAULT_LADDER = [(1, "department_manager", 0), (2, "general_manager", 60)]
+
+
+# ------------------------------------------------------------------------------------------- helpers
+
+def record(request, kind, *, actor=None, at=None, text="", **data) -> TimelineEvent:
+    return TimelineEvent.objects.create(request=request, kind=kind, at=at or clock.now(), actor=actor, text=text, data=data)
+
+
+def claim_version(obj, expected: int | None) -> None:
+    """Compare-and-set: the first writer wins, the second gets a 409 (same code on SQLite and PostgreSQL)."""
+    if expected is None:
+        expected = obj.version
+    if not type(obj).objects.filter(pk=obj.pk, version=expected).update(version=F("version") + 1):
+        raise StaleObject()
+    obj.version = expected + 1
+
+
+def move(request, to: str) -> None:
+    if to not in ALLOWED[request.state]:
+        raise IllegalTransition(
+            _("A request that is “%(current)s” cannot become “%(target)s”.")
+            % {"current": State(request.state).label, "target": State(to).label}
+        )
+    request.state = to
+
+
+def policy_for(project) -> SlaPolicy:
+    link = ProjectPolicy.objects.filter(project=project).select_related("policy__calendar").first()
+    if link:
+        return link.policy
+    policy = SlaPolicy.objects.select_related("calendar").filter(is_default=True).first()
+    if policy is None:
+        raise DomainError(_("No SLA policy is configured. An administrator must create a default policy."))
+    return policy
+
+
+def great_circle_m(lat1, lon1, lat2, lon2) -> float:
+    """Haversine distance in metres."""
+    lat1, lon1, lat2, lon2 = (radians(float(v)) for v in (lat1, lon1, lat2, lon2))
+    a = sin((lat2 - lat1) / 2) ** 2 + cos(lat1) * cos(lat2) * sin((lon2 - lon1) / 2) ** 2
+    return 2 * 6_371_000 * asin(sqrt(a))
+
+
+# ------------------------------------------------------------------------------------------- the clock
+
+def _rules(policy, priority):
+    return {rule.kind: rule for rule in policy.rules.filter(priority=priority)}
+
+
+def _start_targets(request, *, event: str, at) -> None:
+    """Start every target whose rule counts from `event` (created / dispatched / arrived).
+    On-site-only targets start when the request goes on site (dispatch); those counted from the
+    report then start at the request's creation, so a late dispatch cannot hide a late departure."""
+    onsite = request.service_mode == ServiceMode.ONSITE
+    for rule in _rules(request.policy, request.priority).values():
+        if rule.onsite_only:
+            if not onsite or event == TargetStart.CREATED:
+                continue
+            if event == TargetStart.DISPATCHED and rule.starts == TargetStart.CREATED:
+                started = request.created_at
+            elif rule.starts == event:
+                started = at
+            else:
+                continue
+        elif rule.starts == event:
+            started = at
+        else:
+            continue
+        Target.objects.update_or_create(
+            request=request, kind=rule.kind, defaults={"minutes": rule.minutes, "started_at": started, "met_at": None},
+        )
+
+
+def ladder_for(branch_id: int) -> list[EscalationRule]:
+    """The branch's ladder, or the seed's default: department manager at the miss, general manager an hour later."""
+    rules = list(EscalationRule.objects.filter(branch_id=branch_id).order_by("level"))
+    return rules or [EscalationRule(branch_id=branch_id, level=level, position=position, delay_minutes=delay)
+                     for level, position, delay in DEFAULT_LADDER]
+
+
+def _meet(request, kind: str, at) -> None:
+    Target.objects.filter(request=request, kind=kind, met_at__isnull=True, started_at__isnull=False).update(met_at=at)
+
+
+def recompute(request, *, now=None) -> None:
+    """Derive every due time from the clock log and store them on the request (lessons.md #1)."""
+    now = now or clock.now()
+    calendar = service_calendar(request.policy.calendar)
+    pauses = list(request.pauses.values_list("started_at", "ended_at"))
+    warn_fraction = request.policy.warn_at_percent / 100
+    ladder = ladder_for(request.branch_id)
+    fired = set(request.alerts.values_list("target", "kind", "level"))
+    dues, checks, provisional = {}, [], False
+    for target in request.targets.all():
+        if target.started_at is None:
+            continue
+        due = sla.due_at(target.started_at, timedelta(minutes=target.minutes), calendar, pauses)
+        warn = sla.due_at(target.started_at, timedelta(minutes=target.minutes * warn_fraction), calendar, pauses)
+        target.due_at, target.warn_at, target.provisional = due.at, warn.at, due.provisional
+        target.save(update_fields=["due_at", "warn_at", "provisional"])
+        if target.met_at is not None or not request.is_open:
+            continue
+        provisional |= due.provisional
+        dues[target.kind] = due.at
+        if warn.at and (target.kind, AlertKind.WARNING, 0) not in fired:
+            checks.append(warn.at)
+        if due.at:
+            for step in ladder:
+                if (target.kind, AlertKind.ESCALATION, step.level) not in fired:
+                    checks.append(due.at + timedelta(minutes=step.delay_minutes))
+                    break
+            else:
+                if target.breached_at is None:
+                    checks.append(due.at)
+    request.reply_due_at = dues.get(TargetKind.REPLY)
+    request.resolve_due_at = dues.get(TargetKind.RESOLUTION)
+    open_dues = [d for d in dues.values() if d is not None]
+    request.next_due_at = min(open_dues) if open_dues else None
+    request.next_check_at = min(checks) if checks else None
+    request.due_provisional = provisional
+    request.save(update_fields=["reply_due_at", "resolve_due_at", "next_due_at", "next_check_at", "due_provisional", "updated_at"])
+
+
+# ------------------------------------------------------------------------------------------- verbs
+
+@transaction.atomic
+def open_request(*, by, project, priority: str, channel: str, title: str, description: str, business_impact: str = "",
+                 devices=(), reporter_name: str = "", reporter_phone: str = "", customer_rank: int | None = None) -> ServiceRequest:
+    """SRQ-1..3: open a request; its reply and resolution clocks start now."""
+    now = clock.now()
+    if priority not in Priority.values:
+        raise DomainError(_("Choose a priority."), field="priority")
+    devices = list(devices)
+    if any(device.project_id != project.pk for device in devices):
+        raise DomainError(_("Affected devices must belong to the request's project."), field="devices")
+    request = ServiceRequest.objects.create(
+        number=f"T{secrets.token_hex(8)}", project=project, customer_id=project.customer_id, branch_id=project.branch_id,
+        reporter=by if by and by.is_authenticated else None,
+        reporter_name=reporter_name or (by.display_name if by and by.is_authenticated else ""),
+        reporter_phone=reporter_phone or getattr(by, "phone", ""), channel=channel, priority=priority,
+        title=title, description=description, business_impact=business_impact, customer_rank=customer_rank,
+        policy=policy_for(project),
+    )
+    request.number = f"SR{request.pk:07d}"
+    request.save(update_fields=["number"])
+    if devices:
+        request.devices.set(devices)
+    _start_targets(request, event=TargetStart.CREATED, at=now)
+    recompute(request, now=now)
+    record(request, EventKind.CREATED, actor=by if by and by.is_authenticated else None, at=now,
+           priority=priority, channel=channel)
+    notifications.send(
+        "request_created", request, notifications.desk(request),
+        subject=_("New %(priority)s request %(number)s: %(title)s") % {
+            "priority": Priority(priority).label, "number": request.number, "title": title},
+        body=description, dedupe_key=f"created-{request.pk}",
+    )
+    return request
+
+
+def _locked(request) -> ServiceRequest:
+    return ServiceRequest.objects.select_for_update().select_related("policy__calendar").get(pk=request.pk)
+
+
+@transaction.atomic
+def reply(*, request, by, mode: str, plan: str, scheduled_for=None, version: int | None = None) -> ServiceRequest:
+    """SRQ-4: reply with a service plan (mode, plan, schedule); the reply target is met."""
+    request = _locked(request)
+    claim_version(request, version)
+    if mode not in ServiceMode.values:
+        raise DomainError(_("Choose a service mode."), field="mode")
+    if not plan.strip():
+        raise DomainError(_("Describe the service plan."), field="plan")
+    now = clock.now()
+    move(request, State.REPLIED)
+    request.service_mode, request.plan, request.scheduled_for, request.replied_at = mode, plan, scheduled_for, now
+    request.save(update_fields=["state", "service_mode", "plan", "scheduled_for", "replied_at", "updated_at"])
+    _meet(request, TargetKind.REPLY, now)
+    recompute(request, now=now)
+    record(request, EventKind.REPLIED, actor=by, at=now, text=plan, mode=mode,
+           scheduled_for=scheduled_for.isoformat() if scheduled_for else None)
+    notifications.send("request_replied", request, notifications.customer_contacts(request),
+                       subject=_("Service plan for %(number)s") % {"number": request.number}, body=plan,
+                       dedupe_key=f"replied-{request.pk}-{request.version}")
+    return request
+
+
+@transaction.atomic
+def dispatch(*, request, by, engineer, version: int | None = None) -> ServiceRequest:
+    """SRQ-6: send an engineer; on-site departure and arrival clocks start now."""
+    request = _locked(request)
+    claim_version(request, version)
+    if engineer.customer_id or not engineer.is_active:
+        raise DomainError(_("Only active staff can be dispatched."), field="engineer")
+    now = clock.now()
+    if request.state == State.NEW:  # dispatching is a reply with an on-site plan
+        _meet(request, TargetKind.REPLY, now)
+        request.replied_at = now
+        request.service_mode = ServiceMode.ONSITE
+        move(request, State.REPLIED)
+    move(request, State.DISPATCHED)
+    request.assignee = engineer
+    if not request.service_mode:
+        request.service_mode = ServiceMode.ONSITE
+    request.save(update_fields=["state", "assignee", "service_mode", "replied_at", "updated_at"])
+    _start_targets(request, event=TargetStart.DISPATCHED, at=now)
+    Visit.objects.create(request=request, engineer=engineer)
+    recompute(request, now=now)
+    record(request, EventKind.DISPATCHED, actor=by, at=now, engineer=engineer.pk, engineer_name=engineer.display_name)
+    notifications.send("assigned", request, [engineer],
+                       subject=_("You are dispatched to %(number)s: %(title)s") % {"number": request.number, "title": request.title},
+                       body=request.plan or request.description, dedupe_key=f"assigned-{request.pk}-{engineer.pk}-{request.version}")
+    return request
+
+
+def _current_visit(request, engineer) -> Visit:
+    visit = request.visits.filter(engineer=engineer, left_at__isnull=True).order_by("-pk").first()
+    if visit is None:
+        raise IllegalTransition(_("You are not dispatched to this request."))
+    return visit
+
+
+@transaction.atomic
+def depart(*, request, by) -> ServiceRequest:
+    request = _locked(request)
+    visit = _current_visit(request, by)
+    now = clock.now()
+    move(request, State.EN_ROUTE)
+    request.save(update_fields=["state", "updated_at"])
+    visit.departed_at = now
+    visit.save(update_fields=["departed_at"])
+    _meet(request, TargetKind.DEPARTURE, now)
+    recompute(request, now=now)
+    record(request, EventKind.DEPARTED, actor=by, at=now)
+    return request
+
+
+@transaction.atomic
+def arrive(*, request, by, latitude=None, longitude=None, accuracy_m=None, photo=None,
+           confirmed_by_customer: bool = False) -> ServiceRequest:
+    """SRQ-6: arrival carries proof: a position, a photo, or the customer's confirmation."""
+    if latitude is None and photo is None and not confirmed_by_customer:
+        raise DomainError(_("Arrival needs proof: allow the position, add a photo or have the customer confirm."))
+    request = _locked(request)
+    visit = _current_visit(request, by)
+    now = clock.now()
+    move(request, State.ON_SITE)
+    request.save(update_fields=["state", "updated_at"])
+    visit.arrived_at = now
+    data = {}
+    if latitude is not None and longitude is not None:
+        visit.arrival_latitude, visit.arrival_longitude = Decimal(str(latitude)).quantize(Decimal("0.000001")), Decimal(str(longitude)).quantize(Decimal("0.000001"))
+        visit.arrival_accuracy_m = int(accuracy_m) if accuracy_m is not None else None
+        visit.arrival_proof = "position"
+        project = request.project
+        if project.latitude is not None and project.longitude is not None:
+            visit.arrival_distance_m = round(great_circle_m(latitude, longitude, project.latitude, project.longitude))
+            data = {"distance_m": visit.arrival_distance_m, "far": visit.arrival_distance_m > FAR_FROM_SITE_M}
+        data |= {"latitude": float(latitude), "longitude": float(longitude), "accuracy_m": visit.arrival_accuracy_m}
+    elif photo is not None:
+        visit.arrival_proof, visit.arrival_photo = "photo", photo
+        data = {"photo": photo.pk}
+    else:
+        visit.arrival_proof = "customer"
+    data["proof"] = visit.arrival_proof
+    visit.save()
+    _meet(request, TargetKind.DEPARTURE, now)
+    _meet(request, TargetKind.ARRIVAL, now)
+    _start_targets(request, event=TargetStart.ARRIVED, at=now)
+    recompute(request, now=now)
+    record(request, EventKind.ARRIVED, actor=by, at=now, **data)
+    return request
+
+
+@transaction.atomic
+def leave(*, request, by) -> Visit:
+    """The engineer leaves the site; time on site is recorded."""
+    request = _locked(request)
+    visit = request.visits.filter(engineer=by, arrived_at__isnull=False, left_at__isnull=True).order_by("-pk").first()
+    if visit is None:
+        raise IllegalTransition(_("You are not on site for this request."))
+    now = clock.now()
+    visit.left_at = now
+    visit.save(update_fields=["left_at"])
+    minutes = round((now - visit.arrived_at).total_seconds() / 60)
+    record(request, EventKind.LEFT, actor=by, at=now, minutes_on_site=minutes)
+    return visit
+
+
+@transaction.atomic
+def pause(*, request, by, reason: str) -> ServiceRequest:
+    """Time lost because of the owner stops the clock (SRQ-3)."""
+    if not reason.strip():
+        raise DomainError(_("Say why the clock is paused."), field="reason")
+    request = _locked(request)
+    if not request.is_open or request.paused:
+        raise IllegalTransition(_("Only a running clock of an open request can be paused."))
+    now = clock.now()
+    Pause.objects.create(request=request, started_at=now, reason=reason, by=by)
+    request.paused = True
+    request.save(update_fields=["paused", "updated_at"])
+    recompute(request, now=now)
+    record(request, EventKind.PAUSED, actor=by, at=now, text=reason)
+    return request
+
+
+@transaction.atomic
+def resume(*, request, by) -> ServiceRequest:
+    request = _locked(request)
+    if not request.paused:
+        raise IllegalTransition(_("The clock is not paused."))
+    now = clock.now()
+    request.pauses.filter(ended_at__isnull=True).update(ended_at=now)
+    request.paused = False
+    request.save(update_fields=["paused", "updated_at"])
+    recompute(request, now=now)
+    record(request, EventKind.RESUMED, actor=by, at=now)
+    return request
+
+
+@transaction.atomic
+def change_priority(*, request, by, priority: str, reason: str = "", version: int | None = None) -> ServiceRequest:
+    """Targets take the new priority's minutes; due times are recomputed from the same log."""
+    request = _locked(request)
+    claim_version(request, version)
+    if priority not in Priority.values:
+        raise DomainError(_("Choose a priority."), field="priority")
+    old, request.priority = request.priority, priority
+    request.save(update_fields=["priority", "updated_at"])
+    rules = _rules(request.policy, priority)
+    for target in request.targets.all():
+        if target.kind in rules:
+            target.minutes = rules[target.kind].minutes
+            target.save(update_fields=["minutes"])
+    recompute(request)
+    record(request, EventKind.PRIORITY_CHANGED, actor=by, text=reason, old=old, new=priority)
+    return request
+
+
+@transaction.atomic
+def submit_work_order(*, request, by, actions: str, minutes_spent: int, result: str, parts_used: str = "",
+                      attachments=()) -> WorkOrder:
+    """SRQ-7: the engineer's work order; the request waits for the customer's confirmation."""
+    request = _locked(request)
+    if result not in WorkResult.values:
+        raise DomainError(_("Choose a result."), field="result")
+    if not actions.strip():
+        raise DomainError(_("Describe the actions taken."), field="actions")
+    if result != WorkResult.SOLVED and not attachments:
+        raise DomainError(_("Screenshots are required when the problem is not solved."), field="attachments")
+    now = clock.now()
+    if request.state in (State.DISPATCHED, State.EN_ROUTE):
+        raise IllegalTransition(_("Record the arrival on site before the work order."))
+    move(request, State.RESOLVED)
+    request.resolved_at = now
+    request.save(update_fields=["state", "resolved_at", "updated_at"])
+    work_order = WorkOrder.objects.create(request=request, engineer=by, actions=actions, parts_used=parts_used,
+                                          minutes_spent=minutes_spent, result=result)
+    for attachment in attachments:
+        attachment.work_order = work_order
+        attachment.save(update_fields=["work_order"])
+    _meet(request, TargetKind.RESOLUTION, now)
+    recompute(request, now=now)
+    record(request, EventKind.RESOLVED, actor=by, at=now, work_order=work_order.pk, result=result)
+    from .confirmation import confirmation_url
+
+    notifications.send("confirmation_needed", request, notifications.customer_contacts(request),
+                       subject=_("Please confirm the work on %(number)s") % {"number": request.number},
+                       body=actions, url=confirmation_url(work_order), dedupe_key=f"wo-done-{work_order.pk}")
+    return work_order
+
+
+@transaction.atomic
+def confirm_work_order(*, work_order, by=None, signer_name: str = "", via: str, version: int | None = None,
+                       signature=None, satisfaction: int | None = None, comment: str = "") -> WorkOrder:
+    """SRQ-7: the customer accepts the work; the request is closed."""
+    work_order = WorkOrder.objects.select_for_update().select_related("request").get(pk=work_order.pk)
+    claim_version(work_order, version)
+    if work_order.state != WorkOrderState.AWAITING_CONFIRMATION:
+        raise IllegalTransition(_("Only a work order awaiting confirmation can be confirmed."))
+    if satisfaction is not None and not 1 <= satisfaction <= 5:
+        raise DomainError(_("Rate from 1 to 5."), field="satisfaction")
+    now = clock.now()
+    work_order.state, work_order.confirmed_at, work_order.confirmed_by = WorkOrderState.CONFIRMED, now, by
+    work_order.signer_name = signer_name or (by.display_name if by else "")
+    work_order.confirmed_via, work_order.satisfaction, work_order.customer_comment = via, satisfaction, comment
+    if signature is not None:
+        work_order.signature.save(f"wo-{work_order.pk}-{now:%Y%m%d%H%M%S}.png", signature, save=False)
+    work_order.save()
+    request = _locked(work_order.request)
+    move(request, State.CLOSED)
+    request.closed_at = now
+    request.save(update_fields=["state", "closed_at", "updated_at"])
+    recompute(request, now=now)
+    record(request, EventKind.CONFIRMED, actor=by, at=now, work_order=work_order.pk, via=via,
+           signer=work_order.signer_name, satisfaction=satisfaction, text=comment)
+    notifications.send("request_closed", request, [work_order.engineer, *notifications.desk(request)],
+                       subject=_("%(number)s confirmed by the customer") % {"number": request.number},
+                       body=comment or "", dedupe_key=f"wo-ok-{work_order.pk}")
+    return work_order
+
+
+@transaction.atomic
+def reject_work_order(*, work_order, by=None, reason: str, via: str, version: int | None = None) -> WorkOrder:
+    """SRQ-7: rejection reopens the request with the reason; the resolution clock runs again."""
+    if not reason.strip():
+        raise DomainError(_("Say why the work is rejected."), field="reason")
+    work_order = WorkOrder.objects.select_for_update().select_related("request").get(pk=work_order.pk)
+    claim_version(work_order, version)
+    if work_order.state != WorkOrderState.AWAITING_CONFIRMATION:
+        raise IllegalTransition(_("Only a work order awaiting confirmation can be rejected."))
+    now = clock.now()
+    work_order.state, work_order.rejection_reason, work_order.confirmed_via = WorkOrderState.REJECTED, reason, via
+    work_order.save(update_fields=["state", "rejection_reason", "confirmed_via", "version", "updated_at"])
+    request = _locked(work_order.request)
+    move(request, State.REPLIED)
+    request.resolved_at = None
+    request.save(update_fields=["state", "resolved_at", "updated_at"])
+    Target.objects.filter(request=request, kind=TargetKind.RESOLUTION).update(met_at=None)
+    recompute(request, now=now)
+    record(request, EventKind.REJECTED, actor=by, at=now, text=reason, work_order=work_order.pk, via=via)
+    notifications.send("work_rejected", request, [work_order.engineer, *notifications.desk(request)],
+                       subject=_("%(number)s reopened: the customer rejected the work") % {"number": request.number},
+                       body=reason, dedupe_key=f"wo-rejected-{work_order.pk}")
+    return work_order
+
+
+@transaction.atomic
+def comment(*, request, by, text: str) -> TimelineEvent:
+    if not text.strip():
+        raise DomainError(_("Write a comment."), field="text")
+    return record(request, EventKind.COMMENT, actor=by, text=text)
+
+
+@transaction.atomic
+def record_contingency(*, request, by, plan: str) -> ServiceRequest:
+    """SRQ-5: the contingency plan agreed with the user (e.g. a spare unit lent)."""
+    if not plan.strip():
+        raise DomainError(_("Describe the agreed contingency plan."), field="plan")
+    request = _locked(request)
+    request.contingency_plan = plan
+    request.save(update_fields=["contingency_plan", "updated_at"])
+    record(request, EventKind.CONTINGENCY, actor=by, text=plan)
+    return request
+
+
+@transaction.atomic
+def hand_to_advisor(*, request, by, advisor, note: str = "") -> ServiceRequest:
+    """SRQ-9: hard problems go to the technical advisor pool."""
+    from aftersales.accounts.models import Position
+
+    if advisor.position != Position.TECHNICAL_ADVISOR or not advisor.is_active:
+        raise DomainError(_("Choose a technical advisor."), field="advisor")
+    request = _locked(request)
+    request.advisor = advisor
+    request.save(update_fields=["advisor", "updated_at"])
+    record(request, EventKind.ADVISOR, actor=by, text=note, advisor=advisor.pk, advisor_name=advisor.display_name)
+    notifications.send("advisor_needed", request, [advisor],
+                       subject=_("Your advice is needed on %(number)s") % {"number": request.number},
+                       body=note or request.description, dedupe_key=f"advisor-{request.pk}-{advisor.pk}")
+    return request
+
+
+@transaction.atomic
+def cancel(*, request, by, reason: str) -> ServiceRequest:
+    if not reason.strip():
+        raise DomainError(_("Say why the request is cancelled."), field="reason")
+    request = _locked(request)
+    move(request, State.CANCELLED)
+    request.save(update_fields=["state", "updated_at"])
+    recompute(request)
+    record(request, EventKind.CANCELLED, actor=by, text=reason)
+    return request
+
+
+# ------------------------------------------------------------------------------------------- the sweep
+
+def due_request_ids(*, now, limit: int = 1000) -> list[int]:
+    """Requests with a warning or escalation step due; an indexed range read (style.md §2)."""
+    return list(ServiceRequest.objects.filter(next_check_at__lte=now).order_by("next_check_at")
+                .values_list("pk", flat=True)[:limit])
+
+
+def _fire_once(request, *, target: str, kind: str, level: int, now) -> bool:
+    """Write the alert row first; its unique key makes a second worker's attempt a no-op (lessons.md #3)."""
+    try:
+        with transaction.atomic():
+            SlaAlert.objects.create(request=request, target=target, kind=kind, level=level, fired_at=now)
+    except IntegrityError:
+        return False
+    return True
+
+
+@transaction.atomic
+def handle_due(request_id: int, *, now=None) -> None:
+    """Warn before a target is missed, record the miss, and climb the branch's escalation ladder (SRQ-5)."""
+    now = now or clock.now()
+    request = ServiceRequest.objects.select_for_update().select_related("policy").filter(pk=request_id).first()
+    if request is None or request.next_check_at is None or request.next_check_at > now:
+        return
+    ladder = ladder_for(request.branch_id)
+    if request.is_open:
+        for target in request.targets.filter(started_at__isnull=False, met_at__isnull=True):
+            label = TargetKind(target.kind).label
+            if target.warn_at and target.warn_at <= now and _fire_once(request, target=target.kind, kind=AlertKind.WARNING, level=0, now=now):
+                record(request, EventKind.WARNED, at=now, target=target.kind, due_at=target.due_at.isoformat() if target.due_at else None)
+                notifications.send("sla_warning", request, [request.assignee] + notifications.desk(request),
+                                   subject=_("%(number)s: “%(target)s” is about to be missed") % {"number": request.number, "target": label},
+                                   body=request.title, dedupe_key=f"warn-{request.pk}-{target.kind}")
+            if not target.due_at or target.due_at > now:
+                continue
+            if target.breached_at is None:
+                target.breached_at = target.due_at
+                target.save(update_fields=["breached_at"])
+                record(request, EventKind.BREACHED, at=now, target=target.kind, due_at=target.due_at.isoformat())
+            for step in ladder:
+                if target.due_at + timedelta(minutes=step.delay_minutes) > now:
+                    break
+                if _fire_once(request, target=target.kind, kind=AlertKind.ESCALATION, level=step.level, now=now):
+                    request.escalation_level = max(request.escalation_level, step.level)
+                    request.save(update_fields=["escalation_level", "updated_at"])
+                    recipients = notifications.holders_of(step.position, request)
+                    record(request, EventKind.ESCALATED, at=now, target=target.kind, level=step.level,
+                           notified=[u.display_name for u in recipients])
+                    notifications.send("escalation", request, recipients,
+                                       subject=_("Escalation level %(level)s: %(number)s missed “%(target)s”") % {
+                                           "level": step.level, "number": request.number, "target": label},
+                                       body=request.title, dedupe_key=f"esc-{request.pk}-{target.kind}-{step.level}")
+    recompute(request, now=now)
+
+
+def sweep(*, now=None) -> int:
+    """The safety net: handle every request with something due. Cost grows with what is due."""
+    now = now or clock.now()
+    ids = due_request_ids(now=now)
+    for request_id in ids:
+        handle_due(request_id, now=now)
+    return len(ids)

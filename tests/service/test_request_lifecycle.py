@@ -1,0 +1,144 @@
+"""SRQ-1..10 through the services, with a controlled clock."""
+
+from datetime import timedelta
+
+import pytest
+
+from aftersales.core.errors import IllegalTransition, StaleObject
+from aftersales.notify.models import OutboxMessage
+from aftersales.service import services
+from aftersales.service.models import AlertKind, EventKind, Priority, SlaAlert, State, TimelineEvent
+
+from .conftest import shanghai
+
+
+def open_general(by, project):
+    return services.open_request(by=by, project=project, priority=Priority.GENERAL, channel="phone",
+                                 title="NVR 录像丢失", description="3 号 NVR 昨晚录像缺失")
+
+
+def test_general_request_replied_in_time_and_resolved_in_8_hours(frozen_clock, dispatcher, engineer, customer_user_a, project_a):
+    request = open_general(dispatcher, project_a)
+    assert request.reply_due_at == shanghai(2026, 11, 26, 12, 0)
+    assert request.resolve_due_at == shanghai(2026, 11, 26, 18, 0)
+    frozen_clock.shift(timedelta(minutes=30))
+    services.reply(request=request, by=dispatcher, mode="remote", plan="远程登录 NVR 检查硬盘")
+    frozen_clock.shift(timedelta(hours=3))
+    services.sweep()
+    request.refresh_from_db()
+    assert request.escalation_level == 0
+    work_order = services.submit_work_order(request=request, by=engineer, actions="更换硬盘并恢复录像", minutes_spent=90, result="solved")
+    services.confirm_work_order(work_order=work_order, by=customer_user_a, via="portal", satisfaction=5)
+    request.refresh_from_db()
+    assert request.state == State.CLOSED and request.next_due_at is None
+    assert not SlaAlert.objects.filter(request=request).exists()
+    kinds = list(TimelineEvent.objects.filter(request=request).values_list("kind", flat=True))
+    assert kinds == [EventKind.CREATED, EventKind.REPLIED, EventKind.RESOLVED, EventKind.CONFIRMED]
+
+
+def test_serious_request_missing_departure_escalates_to_manager_then_general_manager_once_each(
+        frozen_clock, dispatcher, engineer, manager, general_manager, project_a):
+    request = services.open_request(by=dispatcher, project=project_a, priority=Priority.SERIOUS, channel="phone",
+                                    title="监控中心全部黑屏", description="解码器无输出")
+    frozen_clock.shift(timedelta(minutes=5))
+    services.dispatch(request=request, by=dispatcher, engineer=engineer)
+    frozen_clock.shift(timedelta(minutes=50))  # 55 min after the report: 80 % of the hour has passed
+    services.sweep()
+    assert SlaAlert.objects.filter(request=request, target="departure", kind=AlertKind.WARNING).count() == 1
+    frozen_clock.shift(timedelta(minutes=6))  # 61 min: departure missed
+    services.sweep()
+    services.sweep()  # a second worker, or a restart, changes nothing
+    request.refresh_from_db()
+    assert request.escalation_level == 1
+    escalations = SlaAlert.objects.filter(request=request, kind=AlertKind.ESCALATION)
+    assert list(escalations.values_list("target", "level")) == [("departure", 1)]
+    assert OutboxMessage.objects.filter(event="escalation", recipient_user=manager).count() >= 1
+    frozen_clock.shift(timedelta(minutes=61))
+    services.sweep()
+    services.sweep()
+    request.refresh_from_db()
+    assert request.escalation_level == 2
+    assert set(escalations.values_list("target", "level")) >= {("departure", 1), ("departure", 2)}
+    assert SlaAlert.objects.filter(request=request, kind=AlertKind.ESCALATION, target="departure").count() == 2
+    assert OutboxMessage.objects.filter(event="escalation", recipient_user=general_manager).exists()
+    breached = TimelineEvent.objects.filter(request=request, kind=EventKind.BREACHED, data__target="departure")
+    assert breached.count() == 1
+
+
+def test_pause_for_the_owner_moves_the_deadline_and_never_earlier(frozen_clock, dispatcher, project_a):
+    request = open_general(dispatcher, project_a)
+    before = request.resolve_due_at
+    frozen_clock.shift(timedelta(hours=1))
+    services.pause(request=request, by=dispatcher, reason="业主机房钥匙未到")
+    request.refresh_from_db()
+    assert request.resolve_due_at is None and request.paused
+    frozen_clock.shift(timedelta(hours=2))
+    services.resume(request=request, by=dispatcher)
+    request.refresh_from_db()
+    assert request.resolve_due_at == before + timedelta(hours=2)
+
+
+def test_illegal_transition_is_refused_and_writes_nothing(frozen_clock, dispatcher, engineer, project_a):
+    request = open_general(dispatcher, project_a)
+    events = TimelineEvent.objects.count()
+    with pytest.raises(IllegalTransition):
+        services.submit_work_order(request=request, by=engineer, actions="x", minutes_spent=1, result="solved")
+    assert TimelineEvent.objects.count() == events
+    request.refresh_from_db()
+    assert request.state == State.NEW
+
+
+def test_second_of_two_concurrent_replies_is_stale(frozen_clock, dispatcher, project_a):
+    request = open_general(dispatcher, project_a)
+    seen = request.version
+    services.reply(request=request, by=dispatcher, mode="phone", plan="电话指导重启", version=seen)
+    with pytest.raises(StaleObject):
+        services.change_priority(request=request, by=dispatcher, priority=Priority.SERIOUS, version=seen)
+
+
+def test_rejection_reopens_with_the_reason(frozen_clock, dispatcher, engineer, customer_user_a, project_a):
+    request = open_general(dispatcher, project_a)
+    services.reply(request=request, by=dispatcher, mode="remote", plan="远程处理")
+    work_order = services.submit_work_order(request=request, by=engineer, actions="重启", minutes_spent=10, result="solved")
+    services.reject_work_order(work_order=work_order, by=customer_user_a, reason="问题依旧", via="portal")
+    request.refresh_from_db()
+    assert request.state == State.REPLIED and request.resolve_due_at is not None
+    assert TimelineEvent.objects.filter(request=request, kind=EventKind.REJECTED, text="问题依旧").exists()
+
+
+def test_arrival_needs_proof_and_records_the_distance(frozen_clock, dispatcher, engineer, project_a):
+    request = services.open_request(by=dispatcher, project=project_a, priority=Priority.EMERGENCY, channel="phone",
+                                    title="全部摄像机离线", description="核心交换机故障")
+    services.dispatch(request=request, by=dispatcher, engineer=engineer)
+    services.depart(request=request, by=engineer)
+    with pytest.raises(Exception):
+        services.arrive(request=request, by=engineer)
+    frozen_clock.shift(timedelta(minutes=40))
+    services.arrive(request=request, by=engineer, latitude=38.5001, longitude=106.3001, accuracy_m=15)
+    event = TimelineEvent.objects.get(request=request, kind=EventKind.ARRIVED)
+    assert event.data["proof"] == "position" and event.data["distance_m"] < 100 and not event.data["far"]
+    request.refresh_from_db()
+    assert request.resolve_due_at == shanghai(2026, 11, 26, 12, 40)  # emergency: 2 h from arrival
+
+
+def test_administrators_are_warned_from_october_that_next_years_holidays_are_missing(client, admin_user, frozen_clock):
+    frozen_clock.move_to(shanghai(2026, 10, 1, 9, 0))
+    client.force_login(admin_user)
+    page = client.get("/").content.decode()
+    assert "2027" in page
+    frozen_clock.move_to(shanghai(2026, 9, 30, 9, 0))
+    assert "2027" not in client.get("/").content.decode()
+
+
+def test_a_request_crossing_into_a_year_without_holiday_data_is_computed_and_provisional(frozen_clock, dispatcher, project_a):
+    from aftersales.service.models import ProjectPolicy, SlaPolicy, SlaTargetRule, WorkCalendar
+
+    office = WorkCalendar.objects.get(name__startswith="工作日")
+    policy = SlaPolicy.objects.create(name="工作日", calendar=office)
+    SlaTargetRule.objects.create(policy=policy, priority="general", kind="resolution", minutes=480)
+    ProjectPolicy.objects.create(project=project_a, policy=policy)
+    frozen_clock.move_to(shanghai(2026, 12, 31, 17, 0))
+    request = open_general(dispatcher, project_a)
+    assert request.due_provisional
+    # 1 h on Dec 31, then 2027-01-01 counts as a plain Friday (no data yet): 09–12 and 13:30–17:30.
+    assert request.resolve_due_at == shanghai(2027, 1, 1, 17, 30)
