@@ -21,13 +21,14 @@ from aftersales.assets.models import Device, DeviceCategory, Manufacturer
 from aftersales.customers.models import Customer, DeadlineExtension, Milestone, Project
 from aftersales.service import services
 from aftersales.service.confirmation import confirmation_token
-from aftersales.service.models import Attachment, ServiceRequest, WorkOrder
+from aftersales.service.models import Attachment, IncidentReport, ServiceRequest, WorkOrder
 
 from .factories import MilestoneFactory, OnCallShiftFactory
 
 ROLES = ["anonymous", "customer_user_a", "customer_user_b", "engineer", "dispatcher", "manager", "general_manager", "admin_user"]
 SKIPPED_PREFIXES = ("admin:",)  # Django's admin has its own tests; its index is checked below
-PUBLIC = {"login", "api-schema", "api-docs", "set_language", "api-token", "service:confirm_by_link"}
+PUBLIC = {"login", "api-schema", "api-docs", "set_language", "api-token", "service:confirm_by_link",
+          "service:confirm_incident_by_link"}
 POST_ONLY = {"logout", "set_language", "api-token"}
 
 
@@ -76,7 +77,7 @@ def world(customer_user_a, customer_user_b, engineer, dispatcher, manager, gener
     extension_b = DeadlineExtension.objects.create(milestone=milestone_b, days=3, reason="业主原因", recorded_by=dispatcher)
     shift_a = OnCallShiftFactory(user=engineer, branch=branch_a, start_time=time(8), end_time=time(8))
     shift_b = OnCallShiftFactory(user=general_manager, branch=branch_b, start_time=time(8), end_time=time(8))
-    requests, work_orders, files = [], [], []
+    requests, work_orders, files, reports = [], [], [], []
     for project, reporter in ((project_a, customer_user_a), (project_b, customer_user_b)):
         request = services.open_request(by=reporter, project=project, priority="general", channel="portal",
                                         title="录像丢失", description="三号 NVR")
@@ -87,6 +88,9 @@ def world(customer_user_a, customer_user_b, engineer, dispatcher, manager, gener
                                                original_name="nvr.log", content_type="text/plain", size=9,
                                                uploaded_at=request.created_at))
         requests.append(request)
+        report = services.save_incident_report(request=request, by=admin_user, cause="电源", impact="中断",
+                                               timeline="09:00", fix="更换", prevention="巡检")
+        reports.append(services.submit_incident_report(report=report, by=admin_user))  # drafts are staff-only
     # (object in customer A / branch A's world, object in customer B / branch B's world)
     return {
         Customer: (project_a.customer, project_b.customer),
@@ -100,6 +104,7 @@ def world(customer_user_a, customer_user_b, engineer, dispatcher, manager, gener
         ServiceRequest: tuple(requests),
         WorkOrder: tuple(work_orders),
         Attachment: tuple(files),
+        IncidentReport: tuple(reports),
         "token": (confirmation_token(work_orders[0]), confirmation_token(work_orders[0])),
         DeviceCategory: (device_a.category, device_a.category),
         Manufacturer: (device_a.manufacturer, device_a.manufacturer),
@@ -114,6 +119,7 @@ def sees(user, obj) -> bool:
         customer = {Customer: lambda o: o.pk, Project: lambda o: o.customer_id, Device: lambda o: o.project.customer_id,
                     Milestone: lambda o: o.project.customer_id, DeadlineExtension: lambda o: o.milestone.project.customer_id,
                     ServiceRequest: lambda o: o.customer_id, WorkOrder: lambda o: o.request.customer_id,
+                    IncidentReport: lambda o: o.request.customer_id,
                     Attachment: lambda o: o.request.customer_id}
         return type(obj) in customer and customer[type(obj)](obj) == user.customer_id
     if user.username in ("gm", "admin") or type(obj) in (DeviceCategory, Manufacturer):
@@ -122,6 +128,7 @@ def sees(user, obj) -> bool:
               Milestone: lambda o: o.project.branch_id, DeadlineExtension: lambda o: o.milestone.project.branch_id,
               Branch: lambda o: o.pk, User: lambda o: o.branch_id, OnCallShift: lambda o: o.branch_id,
               ServiceRequest: lambda o: o.branch_id, WorkOrder: lambda o: o.request.branch_id,
+              IncidentReport: lambda o: o.request.branch_id,
               Attachment: lambda o: o.request.branch_id}
     return branch[type(obj)](obj) == user.branch_id
 

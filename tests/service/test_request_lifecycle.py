@@ -45,6 +45,7 @@ def test_serious_request_missing_departure_escalates_to_manager_then_general_man
     frozen_clock.shift(timedelta(minutes=50))  # 55 min after the report: 80 % of the hour has passed
     services.sweep()
     assert SlaAlert.objects.filter(request=request, target="departure", kind=AlertKind.WARNING).count() == 1
+    assert TimelineEvent.objects.filter(request=request, kind=EventKind.WARNED, data__target="departure").count() == 1
     frozen_clock.shift(timedelta(minutes=6))  # 61 min: departure missed
     services.sweep()
     services.sweep()  # a second worker, or a restart, changes nothing

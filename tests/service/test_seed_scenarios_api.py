@@ -48,7 +48,7 @@ def test_serious_request_missing_its_1_hour_departure_escalates_once_per_level(
                                               "description": "东区 40 路摄像机离线"}, format="json").json()["id"]
     frozen_clock.shift(timedelta(minutes=10))
     assert desk.post(f"/api/requests/{request_id}/dispatch/", {"engineer": engineer.pk}, format="json").status_code == 200
-    for minutes in (50, 1, 1, 60, 1):  # warn at 48 min, miss at 60, general manager 60 min after the miss
+    for minutes in (40, 10, 1, 60, 1):  # 10:50 warned (80 % = 10:48), 11:00 missed, 12:01 general manager
         frozen_clock.shift(timedelta(minutes=minutes))
         services.sweep()
         services.sweep()  # a second worker or a restart changes nothing
@@ -59,6 +59,7 @@ def test_serious_request_missing_its_1_hour_departure_escalates_once_per_level(
     escalated = [e for e in body["events"] if e["kind"] == "escalated" and e["data"]["target"] == "departure"]
     assert [e["data"]["level"] for e in escalated] == [1, 2]
     assert manager.display_name in escalated[0]["data"]["notified"]
+    assert [e["data"]["target"] for e in body["events"] if e["kind"] == "warned"][:1] == ["departure"]
     assert general_manager.display_name in escalated[1]["data"]["notified"]
     contingency = desk.post(f"/api/requests/{request_id}/contingency/", {"text": "先借用备用交换机恢复东区视频"}, format="json")
     assert contingency.status_code == 200

@@ -25,8 +25,8 @@ from aftersales.customers.models import Customer, Project
 
 from . import attachments, dispatching, selectors, services
 from .models import (
-    OPEN_STATES, Attachment, Channel, Priority, ServiceMode, ServiceRequest, State, Target, TimelineEvent, WorkOrder,
-    WorkResult,
+    OPEN_STATES, Attachment, Channel, IncidentReport, Priority, ServiceMode, ServiceRequest, State, Target, TimelineEvent, WorkOrder,
+    WorkOrderState, WorkResult,
 )
 
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
@@ -178,6 +178,10 @@ class SuggestionOut(serializers.Serializer):
     distance_km = serializers.FloatField(allow_null=True)
     load = serializers.IntegerField()
     reasons = serializers.ListField(child=serializers.CharField())
+
+
+class AttachmentsIn(serializers.Serializer):
+    files = serializers.ListField(child=serializers.FileField(), min_length=1)
 
 
 class AttachmentOut(serializers.ModelSerializer):
@@ -377,10 +381,19 @@ class ServiceRequestViewSet(AuditActorMixin, mixins.ListModelMixin, mixins.Retri
             work_order = services.submit_work_order(request=target, by=request.user, attachments=stored, **fields)
         return Response(WorkOrderOut(work_order).data, status=201)
 
-    @extend_schema(responses={200: AttachmentOut(many=True)})
-    @action(detail=True, methods=["get"])
+    @extend_schema(methods=["GET"], responses={200: AttachmentOut(many=True)})
+    @extend_schema(methods=["POST"], request={"multipart/form-data": AttachmentsIn}, responses={201: AttachmentOut(many=True), **ERRORS})
+    @action(detail=True, methods=["get", "post"])
     def attachments(self, request, pk=None):
-        return Response(AttachmentOut(self._request().attachments.all(), many=True).data)
+        """Screenshots, photos and logs: type sniffed from the content, size-limited, downloaded only through
+        the scoped page."""
+        target = self._request()
+        if request.method == "POST":
+            data = AttachmentsIn(data=request.data)
+            data.is_valid(raise_exception=True)
+            stored = services.add_attachments(request=target, by=request.user, uploads=data.validated_data["files"])
+            return Response(AttachmentOut(stored, many=True).data, status=201)
+        return Response(AttachmentOut(target.attachments.all(), many=True).data)
 
 
 class WorkOrderViewSet(AuditActorMixin, viewsets.ReadOnlyModelViewSet):
@@ -411,6 +424,72 @@ class WorkOrderViewSet(AuditActorMixin, viewsets.ReadOnlyModelViewSet):
         return Response(WorkOrderOut(work_order).data)
 
 
+class IncidentReportOut(serializers.ModelSerializer):
+    class Meta:
+        model = IncidentReport
+        fields = ["id", "request", "author", "cause", "impact", "timeline", "fix", "prevention", "state", "submitted_at",
+                  "confirmed_at", "confirmed_by", "rejection_reason", "version"]
+
+
+class IncidentReportIn(VersionIn):
+    request = ScopedPrimaryKeyField(queryset=ServiceRequest.objects.all())
+    cause = serializers.CharField()
+    impact = serializers.CharField()
+    timeline = serializers.CharField()
+    fix = serializers.CharField()
+    prevention = serializers.CharField()
+
+
+class AnswerIn(VersionIn):
+    accept = serializers.BooleanField()
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class IncidentReportViewSet(AuditActorMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """SRQ-8: incident reports (事故报告) for faults, submitted to and confirmed by the customer."""
+
+    queryset = IncidentReport.objects.all()  # always narrowed by get_queryset()
+    serializer_class = IncidentReportOut
+    filterset_fields = ["request", "state"]
+    permission_classes = [VerbPermissions]
+
+    def get_queryset(self):
+        reports = visible(IncidentReport.objects.order_by("-pk"), self.request.user)
+        if self.request.user.customer_id:  # a customer sees a report once it is submitted to them
+            reports = reports.exclude(state=WorkOrderState.DRAFT)
+        return reports
+
+    @extend_schema(request=IncidentReportIn, responses={201: IncidentReportOut, **ERRORS})
+    def create(self, request, *args, **kwargs):
+        """Write the draft, or revise a draft or a rejected report (pass its `version`)."""
+        _require(request, "service.add_incidentreport")
+        data = IncidentReportIn(data=request.data, context={"user": request.user})
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        report = services.save_incident_report(request=fields.pop("request"), by=request.user, **fields)
+        return Response(IncidentReportOut(report).data, status=201)
+
+    @extend_schema(request=VersionIn, responses={200: IncidentReportOut, **ERRORS})
+    @action(detail=True, methods=["post"])
+    @requires("service.add_incidentreport")
+    def submit(self, request, pk=None):
+        data = VersionIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(IncidentReportOut(services.submit_incident_report(report=self.get_object(), by=request.user,
+                                                                          **data.validated_data)).data)
+
+    @extend_schema(request=AnswerIn, responses={200: IncidentReportOut, **ERRORS})
+    @action(detail=True, methods=["post"])
+    @requires("service.confirm_work")
+    def answer(self, request, pk=None):
+        """The customer confirms (`accept: true`) or rejects with a `reason`."""
+        data = AnswerIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(IncidentReportOut(services.answer_incident_report(report=self.get_object(), by=request.user,
+                                                                          via="portal", **data.validated_data)).data)
+
+
 def register(router) -> None:
     router.register("requests", ServiceRequestViewSet, basename="servicerequest")
     router.register("work-orders", WorkOrderViewSet, basename="workorder")
+    router.register("incident-reports", IncidentReportViewSet, basename="incidentreport")

@@ -1,6 +1,9 @@
 """SRQ-1: attachments are type-sniffed from their content and size-limited, stored through Django's
 storage API and served only through the scoped path."""
 
+from contextlib import contextmanager
+
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from aftersales.core import clock
@@ -51,3 +54,17 @@ def store(request, upload, *, by) -> Attachment:
         request=request, file=upload, original_name=upload.name[:255], content_type=content_type, size=upload.size,
         uploaded_by=by if by and by.is_authenticated else None, uploaded_at=clock.now(),
     )
+
+
+@contextmanager
+def atomic_with_files():
+    """One transaction for the business change and its uploads. If anything fails, the rows roll back
+    and the files stored so far are deleted from storage too: a bad file writes nothing."""
+    stored: list[Attachment] = []
+    try:
+        with transaction.atomic():
+            yield stored
+    except BaseException:
+        for attachment in stored:
+            attachment.file.storage.delete(attachment.file.name)
+        raise

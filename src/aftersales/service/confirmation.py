@@ -36,3 +36,29 @@ def work_order_for_token(token: str) -> WorkOrder:
     if work_order is None or work_order.version != payload.get("v") or work_order.state != WorkOrderState.AWAITING_CONFIRMATION:
         raise DomainError(_("This confirmation link has already been used."))
     return work_order
+
+
+INCIDENT_SALT = "aftersales.service.confirm-incident-report"
+
+
+def incident_confirmation_token(report) -> str:
+    return signing.dumps({"ir": report.pk, "v": report.version}, salt=INCIDENT_SALT, compress=True)
+
+
+def incident_confirmation_url(report) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse("service:confirm_incident_by_link", args=[incident_confirmation_token(report)])
+
+
+def incident_report_for_token(token: str):
+    from .models import IncidentReport
+
+    try:
+        payload = signing.loads(token, salt=INCIDENT_SALT, max_age=VALID_FOR)
+    except signing.SignatureExpired:
+        raise DomainError(_("This confirmation link has expired. Please confirm in the customer portal.")) from None
+    except signing.BadSignature:
+        raise DomainError(_("This confirmation link is not valid.")) from None
+    report = IncidentReport.objects.select_related("request__project").filter(pk=payload.get("ir")).first()
+    if report is None or report.version != payload.get("v") or report.state != WorkOrderState.AWAITING_CONFIRMATION:
+        raise DomainError(_("This confirmation link has already been used."))
+    return report

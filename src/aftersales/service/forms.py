@@ -374,3 +374,43 @@ class LinkConfirmForm(SatisfactionForm):
 class LinkRejectForm(StyledForm):
     signer_name = forms.CharField(label=_("Your name"), max_length=100)
     reason = forms.CharField(label=_("Why is the work not accepted?"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+# ------------------------------------------------------------------------------------------ incident reports (SRQ-8)
+
+class IncidentReportForm(StyledForm):
+    """The report's five parts. `report_version` is the report's version the writer saw; empty while none exists."""
+
+    report_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, required=False)
+    cause = forms.CharField(label=_("Cause"), widget=forms.Textarea(attrs={"rows": 3}))
+    impact = forms.CharField(label=_("Impact"), widget=forms.Textarea(attrs={"rows": 3}))
+    timeline = forms.CharField(label=_("Course of events"), widget=forms.Textarea(attrs={"rows": 4}),
+                               help_text=_("What happened when, from the first alarm to the recovery."))
+    fix = forms.CharField(label=_("Fix"), widget=forms.Textarea(attrs={"rows": 3}))
+    prevention = forms.CharField(label=_("Prevention"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class IncidentSubmitForm(StyledForm):
+    report_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class IncidentConfirmForm(StyledForm):
+    """The customer confirms the report they saw (its version)."""
+
+    report_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class IncidentRejectForm(IncidentConfirmForm):
+    reason = forms.CharField(label=_("Why is the report not accepted?"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class IncidentLinkRejectForm(StyledForm):
+    """Rejection by the signed link: no login, so the person gives their name with the reason."""
+
+    signer_name = forms.CharField(label=_("Your name"), max_length=100)
+    reason = forms.CharField(label=_("Why is the report not accepted?"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class AttachmentsForm(StyledForm):
+    attachments = MultipleFileField(label=_("Files"), required=True,
+                                    help_text=_("Screenshots, photos, PDF, ZIP or text logs; at most 10 MB each."))

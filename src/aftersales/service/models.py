@@ -32,6 +32,8 @@ class Channel(models.TextChoices):
     PORTAL = "portal", _("Web portal")
     ONSITE = "onsite", _("On site")
     REMOTE = "remote", _("Remote (VPN / remote desktop)")
+    LABEL = "label", _("Device QR label")
+    ALARM = "alarm", _("Monitoring alarm")
 
 
 class ServiceMode(models.TextChoices):
@@ -230,6 +232,8 @@ class ServiceRequest(TimeStampedModel):
     reporter_name = models.CharField(_("reporter name"), max_length=100, blank=True)
     reporter_phone = models.CharField(_("reporter phone"), max_length=40, blank=True)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel)
+    reporter_verified = models.BooleanField(_("reporter verified"), default=True,
+                                            help_text=_("False for reports from a public device label, until the desk confirms them."))
     priority = models.CharField(_("priority"), max_length=10, choices=Priority)
     customer_rank = models.PositiveSmallIntegerField(_("customer's order"), null=True, blank=True,
                                                      help_text=_("With several open requests, the customer's own order (1 first)."))
@@ -389,6 +393,10 @@ class EventKind(models.TextChoices):
     COMMENT = "comment", _("Comment")
     ATTACHMENT = "attachment", _("Attachment")
     INCIDENT_REPORT = "incident_report", _("Incident report")
+    MAIL = "mail", _("Mail received")
+    ALARM_RAISED = "alarm_raised", _("Alarm raised")
+    ALARM_CLEARED = "alarm_cleared", _("Alarm cleared")
+    REPORTER_VERIFIED = "reporter_verified", _("Reporter verified by the desk")
 
 
 class TimelineEvent(models.Model):

@@ -149,7 +149,8 @@ def recompute(request, *, now=None) -> None:
 
 @transaction.atomic
 def open_request(*, by, project, priority: str, channel: str, title: str, description: str, business_impact: str = "",
-                 devices=(), reporter_name: str = "", reporter_phone: str = "", customer_rank: int | None = None) -> ServiceRequest:
+                 devices=(), reporter_name: str = "", reporter_phone: str = "", customer_rank: int | None = None,
+                 reporter_verified: bool = True) -> ServiceRequest:
     """SRQ-1..3: open a request; its reply and resolution clocks start now."""
     now = clock.now()
     if priority not in Priority.values:
@@ -163,7 +164,7 @@ def open_request(*, by, project, priority: str, channel: str, title: str, descri
         reporter_name=reporter_name or (by.display_name if by and by.is_authenticated else ""),
         reporter_phone=reporter_phone or getattr(by, "phone", ""), channel=channel, priority=priority,
         title=title, description=description, business_impact=business_impact, customer_rank=customer_rank,
-        policy=policy_for(project),
+        policy=policy_for(project), reporter_verified=reporter_verified,
     )
     request.number = f"SR{request.pk:07d}"
     request.save(update_fields=["number"])
@@ -312,11 +313,12 @@ def leave(*, request, by) -> Visit:
 
 
 @transaction.atomic
-def pause(*, request, by, reason: str) -> ServiceRequest:
+def pause(*, request, by, reason: str, version: int | None = None) -> ServiceRequest:
     """Time lost because of the owner stops the clock (SRQ-3)."""
     if not reason.strip():
         raise DomainError(_("Say why the clock is paused."), field="reason")
     request = _locked(request)
+    claim_version(request, version)
     if not request.is_open or request.paused:
         raise IllegalTransition(_("Only a running clock of an open request can be paused."))
     now = clock.now()
@@ -329,8 +331,9 @@ def pause(*, request, by, reason: str) -> ServiceRequest:
 
 
 @transaction.atomic
-def resume(*, request, by) -> ServiceRequest:
+def resume(*, request, by, version: int | None = None) -> ServiceRequest:
     request = _locked(request)
+    claim_version(request, version)
     if not request.paused:
         raise IllegalTransition(_("The clock is not paused."))
     now = clock.now()
@@ -486,10 +489,11 @@ def hand_to_advisor(*, request, by, advisor, note: str = "") -> ServiceRequest:
 
 
 @transaction.atomic
-def cancel(*, request, by, reason: str) -> ServiceRequest:
+def cancel(*, request, by, reason: str, version: int | None = None) -> ServiceRequest:
     if not reason.strip():
         raise DomainError(_("Say why the request is cancelled."), field="reason")
     request = _locked(request)
+    claim_version(request, version)
     move(request, State.CANCELLED)
     request.save(update_fields=["state", "updated_at"])
     recompute(request)
@@ -526,7 +530,9 @@ def handle_due(request_id: int, *, now=None) -> None:
     if request.is_open:
         for target in request.targets.filter(started_at__isnull=False, met_at__isnull=True):
             label = TargetKind(target.kind).label
-            if target.warn_at and target.warn_at <= now and _fire_once(request, target=target.kind, kind=AlertKind.WARNING, level=0, now=now):
+            warn_in_time = target.due_at is None or now < target.due_at  # a warning after the miss is noise: skip it
+            if (target.warn_at and target.warn_at <= now
+                    and _fire_once(request, target=target.kind, kind=AlertKind.WARNING, level=0, now=now) and warn_in_time):
                 record(request, EventKind.WARNED, at=now, target=target.kind, due_at=target.due_at.isoformat() if target.due_at else None)
                 notifications.send("sla_warning", request, [request.assignee] + notifications.desk(request),
                                    subject=_("%(number)s: “%(target)s” is about to be missed") % {"number": request.number, "target": label},
@@ -560,3 +566,94 @@ def sweep(*, now=None) -> int:
     for request_id in ids:
         handle_due(request_id, now=now)
     return len(ids)
+
+
+# ------------------------------------------------------------------------------------------- incident reports (SRQ-8)
+
+INCIDENT_FIELDS = ("cause", "impact", "timeline", "fix", "prevention")
+
+
+@transaction.atomic
+def save_incident_report(*, request, by, version: int | None = None, **fields) -> "IncidentReport":
+    """Write or revise the draft of a fault's incident report (cause, impact, timeline, fix, prevention)."""
+    from .models import IncidentReport
+
+    missing = [name for name in INCIDENT_FIELDS if not str(fields.get(name, "")).strip()]
+    if missing:
+        raise DomainError(_("This part of the report is required."), field=missing[0])
+    report = IncidentReport.objects.select_for_update().filter(request=request).first()
+    if report is None:
+        report = IncidentReport.objects.create(request=request, author=by, **{k: fields[k] for k in INCIDENT_FIELDS})
+    else:
+        if version is None:
+            raise StaleObject(_("This request already has an incident report. Revise it with its current version."))
+        claim_version(report, version)
+        if report.state not in (WorkOrderState.DRAFT, WorkOrderState.REJECTED):
+            raise IllegalTransition(_("A submitted or confirmed report cannot be edited."))
+        for name in INCIDENT_FIELDS:
+            setattr(report, name, fields[name])
+        report.state = WorkOrderState.DRAFT
+        report.save()
+    return report
+
+
+@transaction.atomic
+def submit_incident_report(*, report, by, version: int | None = None):
+    """SRQ-8: submit the report to the customer for confirmation."""
+    from .confirmation import incident_confirmation_url
+    from .models import IncidentReport
+
+    report = IncidentReport.objects.select_for_update().select_related("request").get(pk=report.pk)
+    claim_version(report, version)
+    if report.state not in (WorkOrderState.DRAFT, WorkOrderState.REJECTED):
+        raise IllegalTransition(_("Only a draft report can be submitted."))
+    now = clock.now()
+    report.state, report.submitted_at, report.rejection_reason = WorkOrderState.AWAITING_CONFIRMATION, now, ""
+    report.save()
+    record(report.request, EventKind.INCIDENT_REPORT, actor=by, at=now, text=report.cause, step="submitted", report=report.pk)
+    notifications.send("confirmation_needed", report.request, notifications.customer_contacts(report.request),
+                       subject=_("Please confirm the incident report of %(number)s") % {"number": report.request.number},
+                       body=report.cause, url=incident_confirmation_url(report),
+                       dedupe_key=f"incident-{report.pk}-{report.version}")
+    return report
+
+
+@transaction.atomic
+def answer_incident_report(*, report, by=None, accept: bool, reason: str = "", via: str, version: int | None = None,
+                           signer_name: str = ""):
+    """SRQ-8: the customer confirms the report, or rejects it with a reason (back to draft for revision)."""
+    from .models import IncidentReport
+
+    report = IncidentReport.objects.select_for_update().select_related("request").get(pk=report.pk)
+    claim_version(report, version)
+    if report.state != WorkOrderState.AWAITING_CONFIRMATION:
+        raise IllegalTransition(_("Only a submitted report can be confirmed or rejected."))
+    if not accept and not reason.strip():
+        raise DomainError(_("Say why the report is rejected."), field="reason")
+    now = clock.now()
+    if accept:
+        report.state, report.confirmed_at, report.confirmed_by = WorkOrderState.CONFIRMED, now, by
+    else:
+        report.state, report.rejection_reason = WorkOrderState.REJECTED, reason
+    report.save()
+    record(report.request, EventKind.INCIDENT_REPORT, actor=by, at=now, text=reason,
+           step="confirmed" if accept else "rejected", report=report.pk, via=via,
+           signer=signer_name or (by.display_name if by else ""))
+    notifications.send("incident_report_answered", report.request, [report.author, *notifications.desk(report.request)],
+                       subject=(_("Incident report of %(number)s confirmed") if accept
+                                else _("Incident report of %(number)s rejected")) % {"number": report.request.number},
+                       body=reason, dedupe_key=f"incident-answer-{report.pk}-{report.version}")
+    return report
+
+
+def add_attachments(*, request, by, uploads) -> list:
+    """Attach files (screenshots, photos, logs) to a request after it was opened; one timeline event.
+    All or nothing, files included: a failure deletes the files already stored."""
+    from . import attachments
+
+    with attachments.atomic_with_files() as stored:
+        for upload in uploads:
+            stored.append(attachments.store(request, upload, by=by))
+        if stored:
+            record(request, EventKind.ATTACHMENT, actor=by, files=[a.original_name for a in stored])
+    return stored

@@ -15,4 +15,5 @@ urlpatterns = [
     *[path(f"<int:pk>/{action.name.replace('_', '-')}/", action.as_view(), name=action.name) for action in views.ACTIONS],
     path("attachments/<int:pk>/", views.AttachmentDownload.as_view(), name="attachment"),
     path("confirm/<str:token>/", views.ConfirmByLink.as_view(), name="confirm_by_link"),
+    path("confirm/incident/<str:token>/", views.ConfirmIncidentByLink.as_view(), name="confirm_incident_by_link"),
 ]

@@ -6,12 +6,11 @@ becomes a form message (422 for htmx); an IllegalTransition or StaleObject a cle
 (409 for htmx). Nothing here answers 500 for bad input, and every object is reached through `visible()`.
 """
 
-from contextlib import contextmanager
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Case, F, IntegerField, Prefetch, Q, Value, When
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -28,15 +27,17 @@ from aftersales.core.scoping import get_visible_or_404, visible
 from aftersales.core.views import ScopedDetailView, ScopedListView, ScopedMixin
 from aftersales.customers.models import Project
 
+from .attachments import atomic_with_files
 from . import attachments, confirmation, dispatching, selectors, services
 from .forms import (
-    AdvisorForm, ArriveForm, CommentForm, ConfirmForm, ContingencyForm, CustomerOrderForm, DeskFilter, DeskIntakeForm,
-    DispatchForm, LinkConfirmForm, LinkRejectForm, PortalRequestForm, PriorityForm, ReasonForm, RejectForm, ReplyForm,
-    RequestListFilter, ResumeForm, SignatureForm, WorkOrderForm,
+    AdvisorForm, ArriveForm, AttachmentsForm, CommentForm, ConfirmForm, ContingencyForm, CustomerOrderForm, DeskFilter,
+    DeskIntakeForm, DispatchForm, IncidentConfirmForm, IncidentLinkRejectForm, IncidentRejectForm, IncidentReportForm,
+    IncidentSubmitForm, LinkConfirmForm, LinkRejectForm, PortalRequestForm, PriorityForm, ReasonForm, RejectForm,
+    ReplyForm, RequestListFilter, ResumeForm, SignatureForm, WorkOrderForm,
 )
 from .models import (
-    ALLOWED, OPEN_STATES, PRIORITY_DEFINITIONS, Attachment, Priority, ServiceMode, ServiceRequest, State, Target, Visit,
-    WorkOrder, WorkOrderState,
+    ALLOWED, OPEN_STATES, PRIORITY_DEFINITIONS, Attachment, IncidentReport, Priority, ServiceMode, ServiceRequest, State,
+    Target, Visit, WorkOrder, WorkOrderState,
 )
 
 DEVICE_CHOICES_LIMIT = 300
@@ -55,20 +56,6 @@ def open_targets_prefetch() -> Prefetch:
 def priority_choices():
     """Each priority with the seed's definition, shown where the user chooses (SRQ-2)."""
     return [(value, label, PRIORITY_DEFINITIONS[value]) for value, label in Priority.choices]
-
-
-@contextmanager
-def atomic_with_files():
-    """One transaction for the business change and its uploads. If anything fails, the rows roll back
-    and the files stored so far are deleted from storage too: a bad file writes nothing."""
-    stored: list[Attachment] = []
-    try:
-        with transaction.atomic():
-            yield stored
-    except BaseException:
-        for attachment in stored:
-            attachment.file.storage.delete(attachment.file.name)
-        raise
 
 
 def store_uploads(request_obj, uploads, *, by, stored: list) -> list[Attachment]:
@@ -316,8 +303,11 @@ def page_context(http_request, request_obj) -> dict:
     for action in ACTIONS:
         if user.has_perms(action.required_permissions()) and action.available(user, request_obj):
             actions.append(action.panel(http_request, request_obj))
+    report = incident_report_of(request_obj)
+    if report is not None and user.customer_id and report.state == WorkOrderState.DRAFT:
+        report = None  # the customer sees the report once it is submitted to them
     return {
-        "now": now, "is_customer": bool(user.customer_id), "work_orders": work_orders,
+        "now": now, "is_customer": bool(user.customer_id), "work_orders": work_orders, "incident_report": report,
         "request_files": [a for a in files if a.work_order_id is None], "actions": actions,
         "visits": list(request_obj.visits.all()), "targets": list(request_obj.targets.all()),
         "far_m": services.FAR_FROM_SITE_M,
@@ -806,8 +796,202 @@ class SignOnScreen(WorkOrderDecision):
         return reverse("service:my_work")
 
 
-ACTIONS = [Reply, Dispatch, Depart, Arrive, SubmitWorkOrder, SignOnScreen, Leave, ConfirmInPortal, Resume,
-           ChangePriority, Pause, Contingency, HandToAdvisor, Comment, Cancel]
+# -- incident reports (SRQ-8): written by staff, submitted to the customer, confirmed or rejected by them.
+# The report has its own version (the forms carry `report_version`), checked by the services.
+
+def incident_report_of(request_obj) -> IncidentReport | None:
+    try:
+        return request_obj.incident_report
+    except IncidentReport.DoesNotExist:
+        return None
+
+
+class IncidentAction(RequestAction):
+    checks_version = False  # the report's own version is checked by the service
+    expanded = True
+
+    def get_object(self):
+        return get_visible_or_404(request_queryset().select_related("incident_report"), self.request.user,
+                                  pk=self.kwargs["pk"])
+
+    @classmethod
+    def extra_context(cls, http_request, request_obj):
+        return {"report": incident_report_of(request_obj)}
+
+
+class WriteIncidentReport(IncidentAction):
+    """The draft: written, and revised after a rejection. A concurrent save is shown with the report as it
+    is now; the text typed is kept, and saving again is a deliberate choice."""
+
+    name, title = "incident_report", gettext_lazy("Incident report")
+    permission_required = "service.add_incidentreport"
+    form_class = IncidentReportForm
+    partial = "service/_incident_report_form.html"
+    submit_label = gettext_lazy("Save the draft")
+    button_class = "btn-outline-primary"
+    success_message = gettext_lazy("The incident report draft is saved.")
+    expanded = False
+    conflict = False
+
+    @classmethod
+    def available(cls, user, request_obj):
+        report = incident_report_of(request_obj)
+        return report is None or report.state in (WorkOrderState.DRAFT, WorkOrderState.REJECTED)
+
+    @classmethod
+    def initial(cls, request_obj):
+        report = incident_report_of(request_obj)
+        if report is None:
+            return {}
+        return {"report_version": report.version, **{name: getattr(report, name) for name in services.INCIDENT_FIELDS}}
+
+    def perform(self, request_obj, form):
+        data = form.cleaned_data
+        report, seen = incident_report_of(request_obj), data["report_version"]
+        try:
+            if (report is None) != (seen is None):  # written (or gone) since the form was shown
+                raise StaleObject()
+            try:
+                services.save_incident_report(request=request_obj, by=self.request.user, version=seen,
+                                              **{name: data[name] for name in services.INCIDENT_FIELDS})
+            except IntegrityError:  # two first drafts at the same moment: the first is kept
+                raise StaleObject() from None
+        except StaleObject:
+            self.conflict = True
+            raise
+
+    def render(self, request_obj, form, status=200):
+        if self.conflict and form.is_bound:
+            # The panel shows the report as saved now next to the text typed; saving again overwrites it.
+            current = incident_report_of(request_obj)
+            form.data = form.data.copy()
+            form.data["report_version"] = current.version if current else ""
+            form.conflict = True
+        return super().render(request_obj, form, status=status)
+
+    @classmethod
+    def panel(cls, http_request, request_obj, form=None):
+        panel = super().panel(http_request, request_obj, form)
+        panel["conflict"] = getattr(form, "conflict", False)
+        return panel
+
+
+class SubmitIncidentReport(IncidentAction):
+    name, title = "submit_incident", gettext_lazy("Submit the incident report to the customer")
+    permission_required = "service.add_incidentreport"
+    form_class = IncidentSubmitForm
+    partial = "service/_incident_submit_form.html"
+    submit_label = gettext_lazy("Submit to the customer")
+    success_message = gettext_lazy("The incident report is submitted and waits for the customer's confirmation.")
+
+    @classmethod
+    def available(cls, user, request_obj):
+        report = incident_report_of(request_obj)
+        return report is not None and report.state in (WorkOrderState.DRAFT, WorkOrderState.REJECTED)
+
+    @classmethod
+    def initial(cls, request_obj):
+        report = incident_report_of(request_obj)
+        return {"report_version": report.version} if report else {}
+
+    def perform(self, request_obj, form):
+        report = incident_report_of(request_obj)
+        if report is None:
+            raise IllegalTransition(_("There is no incident report to submit yet."))
+        services.submit_incident_report(report=report, by=self.request.user, version=form.cleaned_data["report_version"])
+
+
+class AnswerIncidentReport(IncidentAction):
+    """The customer's user confirms the incident report in the portal, or rejects it with a reason
+    (`decision` = confirm / reject)."""
+
+    name, title = "answer_incident", gettext_lazy("Confirm the incident report")
+    permission_required = "service.confirm_work"
+    partial = "service/_incident_answer_form.html"
+
+    @classmethod
+    def available(cls, user, request_obj):
+        report = incident_report_of(request_obj)
+        return report is not None and report.state == WorkOrderState.AWAITING_CONFIRMATION
+
+    @classmethod
+    def initial(cls, request_obj):
+        report = incident_report_of(request_obj)
+        return {"report_version": report.version} if report else {}
+
+    @classmethod
+    def make_form(cls, request_obj, user, data=None, files=None, decision="confirm"):
+        form_class = IncidentRejectForm if decision == "reject" else IncidentConfirmForm
+        return form_class(data, files, initial=cls.initial(request_obj), prefix=decision)
+
+    @classmethod
+    def panel(cls, http_request, request_obj, form=None):
+        panel = super().panel(http_request, request_obj, form)
+        bound_reject = isinstance(form, IncidentRejectForm)
+        panel["confirm_form"] = cls.make_form(request_obj, http_request.user) if bound_reject or form is None else form
+        panel["reject_form"] = form if bound_reject else cls.make_form(request_obj, http_request.user, decision="reject")
+        return panel
+
+    def post(self, request, pk):
+        request_obj = self.get_object()
+        decision = "reject" if request.POST.get("decision") == "reject" else "confirm"
+        form = self.make_form(request_obj, request.user, request.POST, request.FILES, decision=decision)
+        status = 422
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                report = incident_report_of(request_obj)
+                if report is None:
+                    raise IllegalTransition(_("No incident report is waiting for your confirmation."))
+                services.answer_incident_report(report=report, by=request.user, accept=decision == "confirm",
+                                                reason=data.get("reason", ""), via="portal",
+                                                version=data["report_version"])
+            except (IllegalTransition, StaleObject) as error:
+                status = 409
+                add_domain_error(form, error)
+            except DomainError as error:
+                add_domain_error(form, error)
+            else:
+                if decision == "reject":
+                    messages.warning(request, _("The incident report is rejected; it goes back to its author."))
+                else:
+                    messages.success(request, _("The incident report is confirmed."))
+                return done(request, safe_next(request, request_obj.get_absolute_url()))
+        if status == 409:
+            request_obj = self.get_object()
+        return self.render(request_obj, form, status=error_status(request, status))
+
+
+class AddAttachments(RequestAction):
+    """Screenshots, photos and logs added after the request was opened, by staff and the customer's users.
+    All files or none: a rejected file writes nothing."""
+
+    name, title = "add_attachments", gettext_lazy("Add attachments")
+    permission_required = "service.view_servicerequest"
+    form_class = AttachmentsForm
+    partial = "service/_attachments_form.html"
+    submit_label = gettext_lazy("Upload")
+    button_class = "btn-outline-primary"
+    checks_version = False  # adding files changes nothing another user could overwrite
+    success_message = gettext_lazy("The files are attached.")
+
+    @classmethod
+    def available(cls, user, request_obj):
+        return True
+
+    @classmethod
+    def initial(cls, request_obj):
+        return {}
+
+    def perform(self, request_obj, form):
+        with atomic_with_files() as stored:
+            stored.extend(services.add_attachments(request=request_obj, by=self.request.user,
+                                                   uploads=form.cleaned_data["attachments"]))
+
+
+ACTIONS = [Reply, Dispatch, Depart, Arrive, SubmitWorkOrder, SignOnScreen, Leave, ConfirmInPortal, AnswerIncidentReport,
+           Resume, ChangePriority, Pause, Contingency, HandToAdvisor, SubmitIncidentReport, WriteIncidentReport, Comment,
+           AddAttachments, Cancel]
 
 
 # ------------------------------------------------------------------------------------------ engineer's phone page
@@ -896,4 +1080,51 @@ class ConfirmByLink(View):
         return render(self.request, self.template_name, {
             "work_order": work_order, "request_obj": work_order.request, "confirm_form": confirm_form,
             "reject_form": reject_form,
+        }, status=status)
+
+
+class ConfirmIncidentByLink(View):
+    """SRQ-8: the incident report's signed, expiring, single-use link from the notification; like
+    ConfirmByLink. A bad, expired or used link shows why, and offers nothing to submit."""
+
+    template_name = "service/confirm_incident_link.html"
+
+    def get(self, request, token):
+        try:
+            report = confirmation.incident_report_for_token(token)
+        except DomainError as error:
+            return render(request, self.template_name, {"link_error": error.message})
+        return self.render(report, IncidentLinkRejectForm(prefix="reject"))
+
+    def post(self, request, token):
+        try:
+            report = confirmation.incident_report_for_token(token)
+        except DomainError as error:
+            return render(request, self.template_name, {"link_error": error.message})
+        decision = "reject" if request.POST.get("decision") == "reject" else "confirm"
+        reject_form = IncidentLinkRejectForm(request.POST if decision == "reject" else None, prefix="reject")
+        if decision == "confirm" or reject_form.is_valid():
+            user = request.user
+            # A logged-in contact of this customer answers as themselves; anyone else by the name they give.
+            by = user if user.is_authenticated and user.customer_id == report.request.customer_id else None
+            reason = ""
+            if decision == "reject":
+                data = reject_form.cleaned_data
+                reason = data["reason"] if by else f'{data["reason"]}\n— {data["signer_name"]}'
+            try:
+                services.answer_incident_report(report=report, by=by, accept=decision == "confirm", reason=reason,
+                                                via="link", version=report.version)
+            except (IllegalTransition, StaleObject) as error:
+                return render(request, self.template_name, {"link_error": error.message}, status=409)
+            except DomainError as error:
+                if decision == "confirm":
+                    return render(request, self.template_name, {"link_error": error.message})
+                add_domain_error(reject_form, error)
+            else:
+                return render(request, self.template_name, {"decided": decision, "report": report})
+        return self.render(report, reject_form)
+
+    def render(self, report, reject_form, status=200):
+        return render(self.request, self.template_name, {
+            "report": report, "request_obj": report.request, "reject_form": reject_form,
         }, status=status)
