@@ -30,6 +30,10 @@ SKIPPED_PREFIXES = ("admin:",)  # Django's admin has its own tests; its index is
 PUBLIC = {"login", "api-schema", "api-docs", "set_language", "api-token", "service:confirm_by_link",
           "service:confirm_incident_by_link"}
 POST_ONLY = {"logout", "set_language", "api-token"}
+# Public pages reached from a printed label: the scan page shows a public form (or sends a user who may
+# report on the device to the portal); the follow page knows only its own request's token, and the walk's
+# token (a work order's) is not one: 404.
+LABEL_PAGES = {"intake:label_scan": {200, 302}, "intake:report_follow": {404}}
 
 
 def get_allowed(pattern) -> bool:
@@ -106,6 +110,7 @@ def world(customer_user_a, customer_user_b, engineer, dispatcher, manager, gener
         Attachment: tuple(files),
         IncidentReport: tuple(reports),
         "token": (confirmation_token(work_orders[0]), confirmation_token(work_orders[0])),
+        "code": (device_a.label_code, device_b.label_code),
         DeviceCategory: (device_a.category, device_a.category),
         Manufacturer: (device_a.manufacturer, device_a.manufacturer),
     }
@@ -141,8 +146,8 @@ def cases(world):
         if not params:
             yield name, reverse(name), None, view_class, pattern
             continue
-        assert params in (["pk"], ["token"]), f"{name}: teach test_url_walk how to fill {params}"
-        key = "token" if params == ["token"] else model
+        assert params in (["pk"], ["token"], ["code"]), f"{name}: teach test_url_walk how to fill {params}"
+        key = params[0] if params != ["pk"] else model
         assert key in world, f"{name}: teach test_url_walk the model {model}"
         for side, obj in zip(("own", "foreign"), world[key]):
             value = obj if isinstance(obj, str) else obj.pk
@@ -161,7 +166,9 @@ def test_every_url_answers_as_expected_for_each_role(role, world, client, reques
         response = client.get(url)
         checked += 1
         is_api = url.startswith("/api/")
-        if base_name in POST_ONLY:
+        if base_name in LABEL_PAGES:
+            expected = LABEL_PAGES[base_name]
+        elif base_name in POST_ONLY:
             expected = {405, 302} if base_name == "set_language" else {405}  # set_language GET just redirects
         elif not get_allowed(pattern):  # POST-only API actions: refused before or after the permission check
             expected = {401, 403, 405} if role == "anonymous" else {403, 404, 405}
@@ -179,7 +186,7 @@ def test_every_url_answers_as_expected_for_each_role(role, world, client, reques
             expected = {200}
         if response.status_code not in expected:
             failures.append(f"{label} {url}: {response.status_code}, expected {sorted(expected)}")
-        if role == "anonymous" and not is_api and base_name not in PUBLIC | POST_ONLY:
+        if role == "anonymous" and not is_api and base_name not in PUBLIC | POST_ONLY | set(LABEL_PAGES):
             assert response.headers["Location"].startswith("/login/"), url
     assert checked > 40, "the walk found suspiciously few URLs"
     assert not failures, "\n".join(failures)

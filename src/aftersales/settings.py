@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "aftersales.assets",
     "aftersales.notify",
     "aftersales.service",
+    "aftersales.intake",
 ]
 
 MIDDLEWARE = [
@@ -212,6 +213,7 @@ if os.environ.get("AFTERSALES_REDIS_URL"):
     HUEY.pop("filename")
 
 EMAIL_BACKEND = os.environ.get("AFTERSALES_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_FILE_PATH = DATA_DIR / "sent-mail"  # used when the backend is the file backend (the demo)
 EMAIL_HOST = os.environ.get("AFTERSALES_EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = int(os.environ.get("AFTERSALES_EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("AFTERSALES_EMAIL_USER", "")
@@ -233,3 +235,20 @@ LOGGING = {
 if not DEBUG:
     SESSION_COOKIE_HTTPONLY = True
     X_FRAME_OPTIONS = "DENY"
+
+# Inbound mail (issue 11, docs/intake-mail.md). `aftersales mail-in` needs none of this; the IMAP poller
+# (`aftersales mail-poll`, and the worker every minute) is disabled while AFTERSALES_IMAP_HOST is empty.
+AFTERSALES_IMAP_HOST = os.environ.get("AFTERSALES_IMAP_HOST", "")
+AFTERSALES_IMAP_SSL = env_bool("AFTERSALES_IMAP_SSL", True)  # false: plain IMAP, upgraded by STARTTLS when offered
+AFTERSALES_IMAP_PORT = int(os.environ.get("AFTERSALES_IMAP_PORT") or (993 if AFTERSALES_IMAP_SSL else 143))
+AFTERSALES_IMAP_USER = os.environ.get("AFTERSALES_IMAP_USER", "")
+AFTERSALES_IMAP_PASSWORD = env_secret("AFTERSALES_IMAP_PASSWORD", "") or ""  # or AFTERSALES_IMAP_PASSWORD_FILE
+AFTERSALES_IMAP_MAILBOX = os.environ.get("AFTERSALES_IMAP_MAILBOX", "INBOX")  # dedicated: everything in it is read
+AFTERSALES_IMAP_ARCHIVE_MAILBOX = os.environ.get("AFTERSALES_IMAP_ARCHIVE_MAILBOX", "")  # empty: processed mail is deleted
+# Our own address(es), comma-separated: mail from them is never ingested (mail loops). The address of
+# DEFAULT_FROM_EMAIL is always included.
+AFTERSALES_SERVICE_ADDRESS = os.environ.get("AFTERSALES_SERVICE_ADDRESS", "")
+# A contact's reply to a closed request opens a follow-up request if it was closed at most this many days
+# ago, and at most once per interval per request (docs/intake-mail.md).
+AFTERSALES_MAIL_REOPEN_DAYS = int(os.environ.get("AFTERSALES_MAIL_REOPEN_DAYS", "7"))
+AFTERSALES_MAIL_REOPEN_INTERVAL_MINUTES = int(os.environ.get("AFTERSALES_MAIL_REOPEN_INTERVAL_MINUTES", "60"))

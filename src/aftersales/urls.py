@@ -8,6 +8,7 @@ from aftersales.accounts.api import register as register_accounts_api
 from aftersales.assets.api import register as register_assets_api
 from aftersales.core import views as core_views
 from aftersales.customers.api import register as register_customers_api
+from aftersales.intake.api import register as register_intake_api
 from aftersales.notify.api import register as register_notify_api
 from aftersales.service.api import register as register_service_api
 
@@ -17,6 +18,7 @@ register_customers_api(router)
 register_assets_api(router)
 register_notify_api(router)
 register_service_api(router)
+register_intake_api(router)
 
 urlpatterns = [
     path("", core_views.home, name="home"),
@@ -27,6 +29,7 @@ urlpatterns = [
     path("customers/", include("aftersales.customers.urls")),
     path("devices/", include("aftersales.assets.urls")),
     path("service/", include("aftersales.service.urls")),
+    path("intake/", include("aftersales.intake.urls")),
     path("notifications/", include("aftersales.notify.urls")),
     path("admin/", admin.site.urls),
     path("api/", include(router.urls)),

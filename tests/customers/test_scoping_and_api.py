@@ -165,3 +165,20 @@ def test_project_list_costs_the_same_queries_for_3_or_30_projects(n, client, dis
     client.force_login(dispatcher)
     with django_assert_max_num_queries(10):
         assert client.get(reverse("customers:project_list")).status_code == 200
+
+
+def test_device_page_of_an_accepted_project_shows_its_warranty(client, dispatcher, project_a):
+    project_a.accepted_on = date(2025, 1, 10)
+    project_a.save()
+    device = DeviceFactory(project=project_a)
+    client.force_login(dispatcher)
+    page = client.get(reverse("assets:device_detail", args=[device.pk]))
+    assert page.status_code == 200
+    assert "2027-01-09" in page.content.decode()  # 24 + 12 months from acceptance, inclusive
+
+
+def test_change_history_names_fields_in_words(client, dispatcher, device_a):
+    api_as(dispatcher).patch(f"/api/devices/{device_a.pk}/", {"location": "二号门"}, format="json")
+    client.force_login(dispatcher)
+    page = client.get(reverse("assets:device_detail", args=[device_a.pk])).content.decode()
+    assert "安装位置" in page and "<code>location</code>" not in page

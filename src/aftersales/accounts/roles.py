@@ -47,8 +47,9 @@ _SERVICE_FIELD = [*_SERVICE_READ, "service.add_servicerequest", "service.work_on
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     ENGINEER: [*_STAFF_READ, "assets.change_device", *_SERVICE_FIELD],
     LOGISTICS: [*_STAFF_READ, "assets.change_device", "assets.add_manufacturer", *_SERVICE_READ],
-    DISPATCHER: [*_STAFF_READ, *_DESK_WRITE, *_SERVICE_DESK],
-    DEPARTMENT_MANAGER: [*_STAFF_READ, *_DESK_WRITE, "assets.delete_device", *_SERVICE_DESK, *_SERVICE_FIELD],
+    DISPATCHER: [*_STAFF_READ, *_DESK_WRITE, *_SERVICE_DESK, "intake.add_devicealias"],
+    DEPARTMENT_MANAGER: [*_STAFF_READ, *_DESK_WRITE, "assets.delete_device", *_SERVICE_DESK, *_SERVICE_FIELD,
+                         "intake.add_devicealias"],
     GENERAL_MANAGER: [*_STAFF_READ, *_DESK_WRITE, "assets.delete_device", "accounts.see_all_branches", *_SERVICE_DESK],
     TECHNICAL_ADVISOR: [*_STAFF_READ, "accounts.see_all_branches", *_SERVICE_READ],
     CUSTOMER_USER: ["customers.view_customer", "customers.view_project", "customers.view_milestone",
@@ -57,7 +58,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ADMINISTRATOR: ["*"],
 }
 
-ADMIN_APPS = ("accounts", "customers", "assets", "service", "notify", "authtoken", "auditlog")
+ADMIN_APPS = ("accounts", "customers", "assets", "service", "notify", "intake", "authtoken", "auditlog")
 
 
 def sync_roles(app_config=None, using="default", **kwargs) -> None:

@@ -52,7 +52,8 @@ class DeviceDetail(ScopedDetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["warranty"] = self.object.warranty_status(today())
+        context["today"] = today()
+        context["warranty"] = self.object.warranty_status(context["today"])
         return context
 
 

@@ -95,6 +95,9 @@ def load(*, devices: int = 500, seed: int = 2026) -> dict:
         logins.append((username, roles.ROLE_LABELS[role]))
     _roster(nx, sh)
     ensure_categories()
+    from aftersales.intake.alarms import ensure_default_rules
+
+    ensure_default_rules()  # the NVR rule needs the categories
     categories = {c.code: c for c in DeviceCategory.objects.all()}
     makers = {}
     projects = []

@@ -28,6 +28,11 @@ EVENT_LABELS = {
     "escalation": _("Escalation"),  # 升级
     "confirmation_needed": _("Confirmation needed"),  # 待确认
     "work_order_confirmed": _("Work order confirmed"),
+    "request_replied": _("Service plan sent"),  # 已答复
+    "work_rejected": _("Work order rejected"),
+    "advisor_needed": _("Technical advice needed"),
+    "incident_report_answered": _("Incident report answered"),
+    "request_mail": _("Mail on a request"),
     "inspection_notice": _("Inspection notice"),  # 巡检通知
     "survey_invitation": _("Survey invitation"),  # 回访邀请
 }
@@ -167,6 +172,8 @@ class OutboxMessage(models.Model):
         indexes = [
             # The worker's query: what is due. Delivered messages cost it nothing.
             models.Index(fields=["next_attempt_at"], name="outbox_due", condition=Q(sent_at__isnull=True)),
+            # Inbound mail threads replies by the Message-ID of the notification they answer.
+            models.Index(fields=["message_id"], name="outbox_message_id", condition=~Q(message_id="")),
             # The administrators' list of what has not gone out.
             models.Index(fields=["-created_at"], name="outbox_unsent", condition=Q(sent_at__isnull=True)),
             # A user's in-app notifications, newest first, and the bell's unread count.

@@ -232,7 +232,7 @@ def dispatch(*, request, by, engineer, version: int | None = None) -> ServiceReq
     Visit.objects.create(request=request, engineer=engineer)
     recompute(request, now=now)
     record(request, EventKind.DISPATCHED, actor=by, at=now, engineer=engineer.pk, engineer_name=engineer.display_name)
-    notifications.send("assigned", request, [engineer],
+    notifications.send("request_assigned", request, [engineer],
                        subject=_("You are dispatched to %(number)s: %(title)s") % {"number": request.number, "title": request.title},
                        body=request.plan or request.description, dedupe_key=f"assigned-{request.pk}-{engineer.pk}-{request.version}")
     return request
@@ -421,7 +421,7 @@ def confirm_work_order(*, work_order, by=None, signer_name: str = "", via: str, 
     recompute(request, now=now)
     record(request, EventKind.CONFIRMED, actor=by, at=now, work_order=work_order.pk, via=via,
            signer=work_order.signer_name, satisfaction=satisfaction, text=comment)
-    notifications.send("request_closed", request, [work_order.engineer, *notifications.desk(request)],
+    notifications.send("work_order_confirmed", request, [work_order.engineer, *notifications.desk(request)],
                        subject=_("%(number)s confirmed by the customer") % {"number": request.number},
                        body=comment or "", dedupe_key=f"wo-ok-{work_order.pk}")
     return work_order

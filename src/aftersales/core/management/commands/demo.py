@@ -31,6 +31,10 @@ class Command(BaseCommand):
         import subprocess
         import sys
 
+        import os
+
+        # Without a mail server the demo writes outgoing mail to files in the data directory.
+        os.environ.setdefault("AFTERSALES_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
         command = [sys.executable, "-m", "aftersales"]
         worker = subprocess.Popen([*command, "worker"])
         web = subprocess.Popen([*command, "serve", "--port", str(port)])
