@@ -15,10 +15,13 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from aftersales.accounts.models import Branch, OnCallShift, User
 from aftersales.assets.models import Device, DeviceCategory, Manufacturer
 from aftersales.customers.models import Customer, DeadlineExtension, Milestone, Project
+from aftersales.intake import alarms
+from aftersales.intake.models import AlarmEvent, AlarmOutcome, InboundMail, IntegrationKey, MailState
 from aftersales.service import services
 from aftersales.service.confirmation import confirmation_token
 from aftersales.service.models import Attachment, IncidentReport, ServiceRequest, WorkOrder
@@ -82,6 +85,14 @@ def world(customer_user_a, customer_user_b, engineer, dispatcher, manager, gener
     shift_a = OnCallShiftFactory(user=engineer, branch=branch_a, start_time=time(8), end_time=time(8))
     shift_b = OnCallShiftFactory(user=general_manager, branch=branch_b, start_time=time(8), end_time=time(8))
     requests, work_orders, files, reports = [], [], [], []
+    mails, keys, alarm_events = [], [], []
+    for n, customer in enumerate((project_a.customer, project_b.customer)):
+        mails.append(InboundMail.objects.create(message_id=f"<walk{n}@x>", raw=b"From: a@b\r\n\r\nhi",
+                                                received_at=timezone.now(), state=MailState.TRIAGE, customer=customer))
+        key, _plain = alarms.create_key(by=admin_user, customer=customer, name=f"walk {n}")
+        keys.append(key)
+        alarm_events.append(AlarmEvent.objects.create(key=key, customer=customer, received_at=timezone.now(), payload={},
+                                                      alarm_type="offline", raised=True, outcome=AlarmOutcome.UNMATCHED))
     for project, reporter in ((project_a, customer_user_a), (project_b, customer_user_b)):
         request = services.open_request(by=reporter, project=project, priority="general", channel="portal",
                                         title="录像丢失", description="三号 NVR")
@@ -109,6 +120,9 @@ def world(customer_user_a, customer_user_b, engineer, dispatcher, manager, gener
         WorkOrder: tuple(work_orders),
         Attachment: tuple(files),
         IncidentReport: tuple(reports),
+        InboundMail: tuple(mails),
+        IntegrationKey: tuple(keys),
+        AlarmEvent: tuple(alarm_events),
         "token": (confirmation_token(work_orders[0]), confirmation_token(work_orders[0])),
         "code": (device_a.label_code, device_b.label_code),
         DeviceCategory: (device_a.category, device_a.category),

@@ -196,6 +196,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"MailStateEnum": "aftersales.intake.models.MailState"},
 }
 
 AUDITLOG_INCLUDE_ALL_MODELS = False

@@ -5,6 +5,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMix
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django.db.models import F
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import CreateView, DetailView, UpdateView
@@ -52,12 +53,19 @@ class ScopedListView(ScopedMixin, FilterView):
         wanted = self.request.GET.get("sort", "")
         return wanted if wanted.lstrip("-") in self.sort_fields else ""
 
+    def sorted_by_request(self, queryset, *, tiebreak: str = "-pk"):
+        """The queryset in the order the user clicked (empty values last), or None when no sort was asked for."""
+        sort = self.current_sort()
+        if not sort:
+            return None
+        field = F(self.sort_fields[sort.lstrip("-")])
+        return queryset.order_by(field.desc(nulls_last=True) if sort.startswith("-") else field.asc(nulls_last=True), tiebreak)
+
     def get_queryset(self):
         queryset = super().get_queryset()
-        sort = self.current_sort()
-        if sort:
-            field = self.sort_fields[sort.lstrip("-")]
-            return queryset.order_by(f"-{field}" if sort.startswith("-") else field, "-pk")
+        by_request = self.sorted_by_request(queryset)
+        if by_request is not None:
+            return by_request
         return queryset.order_by(self.default_sort, "-pk") if self.default_sort != "-pk" else queryset.order_by("-pk")
 
     def get_context_data(self, **kwargs):

@@ -1,7 +1,5 @@
 """Service requests over the API: scoped, documented, 400 with field messages, 409 on illegal moves."""
 
-from functools import wraps
-
 from django.db import transaction
 from django.db.models import Q
 from django.http import FileResponse
@@ -10,14 +8,13 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from aftersales.accounts.models import Position, User
 from aftersales.assets.models import Device
 from aftersales.core import clock
-from aftersales.core.api import AuditActorMixin, ErrorOut, ScopedPrimaryKeyField
+from aftersales.core.api import AuditActorMixin, ErrorOut, ScopedPrimaryKeyField, require_perm, requires
 from aftersales.core.drf import VerbPermissions
 from aftersales.core.filters import ScopedChoiceFilter
 from aftersales.core.scoping import get_visible_or_404, visible
@@ -190,26 +187,6 @@ class AttachmentOut(serializers.ModelSerializer):
         fields = ["id", "original_name", "content_type", "size", "uploaded_at"]
 
 
-def _require(request, perm):
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
-
-
-def requires(perm: str):
-    """A verb's own permission, checked before it runs and readable by the URL-walk test."""
-
-    def decorate(method):
-        @wraps(method)
-        def checked(self, request, *args, **kwargs):
-            _require(request, perm)
-            return method(self, request, *args, **kwargs)
-
-        checked.required_permission = perm
-        return checked
-
-    return decorate
-
-
 class ServiceRequestViewSet(AuditActorMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                             viewsets.GenericViewSet):
     """SRQ-1..10. Lists are scoped; another customer's request is a 404."""
@@ -242,7 +219,7 @@ class ServiceRequestViewSet(AuditActorMixin, mixins.ListModelMixin, mixins.Retri
 
     @extend_schema(request=OpenRequestIn, responses={201: RequestOut, **ERRORS})
     def create(self, request, *args, **kwargs):
-        _require(request, "service.add_servicerequest")
+        require_perm(request, "service.add_servicerequest")
         data = OpenRequestIn(data=request.data, context={"user": request.user})
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
@@ -462,7 +439,7 @@ class IncidentReportViewSet(AuditActorMixin, mixins.CreateModelMixin, viewsets.R
     @extend_schema(request=IncidentReportIn, responses={201: IncidentReportOut, **ERRORS})
     def create(self, request, *args, **kwargs):
         """Write the draft, or revise a draft or a rejected report (pass its `version`)."""
-        _require(request, "service.add_incidentreport")
+        require_perm(request, "service.add_incidentreport")
         data = IncidentReportIn(data=request.data, context={"user": request.user})
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)

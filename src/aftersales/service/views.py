@@ -106,11 +106,8 @@ class DeskQueue(ScopedListView):
 
     def get_queryset(self):
         queryset = selectors.desk_queue(self.request.user).prefetch_related(open_targets_prefetch())
-        sort = self.current_sort()
-        if sort:
-            field = F(self.sort_fields[sort.lstrip("-")])
-            queryset = queryset.order_by(field.desc(nulls_last=True) if sort.startswith("-") else field.asc(nulls_last=True), "pk")
-        return queryset
+        by_request = self.sorted_by_request(queryset, tiebreak="pk")
+        return queryset if by_request is None else by_request
 
     def get_template_names(self):
         return ["service/_queue_table.html"] if self.request.htmx else [self.template_name]
@@ -131,10 +128,9 @@ class RequestList(ScopedListView):
 
     def get_queryset(self):
         queryset = selectors.requests_for(self.request.user).prefetch_related(open_targets_prefetch())
-        sort = self.current_sort()
-        if sort:
-            field = F(self.sort_fields[sort.lstrip("-")])
-            return queryset.order_by(field.desc(nulls_last=True) if sort.startswith("-") else field.asc(nulls_last=True), "-pk")
+        by_request = self.sorted_by_request(queryset)
+        if by_request is not None:
+            return by_request
         if self.request.user.customer_id:
             is_open = Case(When(state__in=OPEN_STATES, then=Value(0)), default=Value(1), output_field=IntegerField())
             return queryset.order_by(is_open, F("customer_rank").asc(nulls_last=True), "-pk")
