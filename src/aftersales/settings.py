@@ -209,6 +209,8 @@ HUEY = {
     "immediate": env_bool("AFTERSALES_TASKS_INLINE", False),
     "consumer": {"workers": 2, "worker_type": "thread", "periodic": True},
 }
+# Schedule a check at each request's exact warning/escalation instant, besides the minute sweep.
+AFTERSALES_EXACT_DEADLINE_CHECKS = env_bool("AFTERSALES_EXACT_DEADLINE_CHECKS", True)
 if os.environ.get("AFTERSALES_REDIS_URL"):
     HUEY |= {"huey_class": "huey.RedisHuey", "url": os.environ["AFTERSALES_REDIS_URL"]}
     HUEY.pop("filename")

@@ -1,6 +1,7 @@
 """SRQ-1..10 through the services, with a controlled clock."""
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -143,3 +144,14 @@ def test_a_request_crossing_into_a_year_without_holiday_data_is_computed_and_pro
     assert request.due_provisional
     # 1 h on Dec 31, then 2027-01-01 counts as a plain Friday (no data yet): 09–12 and 13:30–17:30.
     assert request.resolve_due_at == shanghai(2027, 1, 1, 17, 30)
+
+
+def test_a_check_is_scheduled_at_the_exact_warning_instant(frozen_clock, dispatcher, project_a, django_capture_on_commit_callbacks):
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.flush()
+    with django_capture_on_commit_callbacks(execute=True):
+        request = open_general(dispatcher, project_a)
+    scheduled = [task for task in HUEY.scheduled() if task.name.endswith("check_request")]
+    assert [(task.args, task.eta.replace(tzinfo=None)) for task in scheduled] == [
+        ((request.pk,), request.next_check_at.astimezone(ZoneInfo("UTC")).replace(tzinfo=None))]

@@ -136,6 +136,8 @@ def recompute(request, *, now=None) -> None:
             else:
                 if target.breached_at is None:
                     checks.append(due.at)
+    if checks and min(checks) != request.next_check_at:
+        _schedule_check_after_commit(request.pk, min(checks))
     request.reply_due_at = dues.get(TargetKind.REPLY)
     request.resolve_due_at = dues.get(TargetKind.RESOLUTION)
     open_dues = [d for d in dues.values() if d is not None]
@@ -143,6 +145,16 @@ def recompute(request, *, now=None) -> None:
     request.next_check_at = min(checks) if checks else None
     request.due_provisional = provisional
     request.save(update_fields=["reply_due_at", "resolve_due_at", "next_due_at", "next_check_at", "due_provisional", "updated_at"])
+
+
+def _schedule_check_after_commit(request_id: int, at) -> None:
+    """Check at the exact instant a warning or escalation is due; the minute sweep remains the safety net."""
+    from django.conf import settings
+
+    if settings.AFTERSALES_EXACT_DEADLINE_CHECKS:
+        from .tasks import schedule_check
+
+        transaction.on_commit(lambda: schedule_check(request_id, at))
 
 
 # ------------------------------------------------------------------------------------------- verbs

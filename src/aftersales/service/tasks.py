@@ -1,7 +1,7 @@
 """Background entry points (huey). Thin: the services do the work."""
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, lock_task
+from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
 from . import services
 
@@ -11,3 +11,13 @@ from . import services
 def sweep_deadlines() -> int:
     """Warnings and escalations fire within a minute of their time, also when nobody has a page open."""
     return services.sweep()
+
+
+@db_task()
+def check_request(request_id: int) -> None:
+    """Scheduled for the request's next warning or escalation instant (the minute sweep is the safety net)."""
+    services.handle_due(request_id)
+
+
+def schedule_check(request_id: int, at) -> None:
+    check_request.schedule(args=(request_id,), eta=at)
