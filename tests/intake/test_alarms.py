@@ -61,10 +61,12 @@ def key_a(customer_a, admin_user):
     return make_key(customer_a, admin_user)
 
 
+_BASE = (timezone.now() - timedelta(hours=1)).replace(microsecond=0)  # fixed: at(0) twice is the same instant
+
+
 def at(minutes: float) -> str:
-    """An ISO 8601 time with offset, `minutes` after a base an hour ago (in Shanghai time)."""
-    base = (timezone.now() - timedelta(hours=1)).replace(microsecond=0)
-    return timezone.localtime(base + timedelta(minutes=minutes)).isoformat()
+    """An ISO 8601 time with offset, `minutes` after a base an hour before the session started (Shanghai time)."""
+    return timezone.localtime(_BASE + timedelta(minutes=minutes)).isoformat()
 
 
 def event(device=None, *, state="raised", type_="offline", time=None, serial=None, external_id=None, detail="", **device_extra):

@@ -1,0 +1,391 @@
+"""Benchmark data: N service requests with the shape of issue 12, into bench/data/<N>/.
+
+    .venv/bin/python bench/generate.py            # 1,000,000 requests
+    .venv/bin/python bench/generate.py --n 10000  # quick
+
+Method (docs perf-floor.md): `aftersales migrate` into a fresh data dir, the small tables (branches, staff,
+customers, projects, integration key) through the ORM, the big ones (devices, requests, targets, timeline
+events, work orders, request devices) with raw sqlite3 `executemany`, one transaction per table, the
+table's secondary indexes dropped before and rebuilt after; then ANALYZE. Rows are what the app writes:
+valid states and channels, targets with started/due/warn/met/breached times, due times and next_due_at
+on open requests, timeline events, work orders. Writes bench/data/<N>/bench.json (logins, ids, the raw
+integration key) for bench/run.py.
+"""
+
+import argparse
+import json
+import os
+import random
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+VENV_BIN = ROOT / ".venv" / "bin"
+PASSWORD = "bench-pass-2026"
+
+N_CUSTOMERS, N_PROJECTS, N_DEVICES, N_STAFF = 500, 2000, 200_000, 80
+BRANCHES = [("nx", "宁夏分公司(银川)"), ("sh", "上海总部"), ("gs", "甘肃分公司(兰州)"), ("xj", "新疆分公司(乌鲁木齐)")]
+OPEN_SHARE = 0.02
+YEARS = 8
+PRIORITIES = (["general"] * 70) + (["serious"] * 25) + (["emergency"] * 5)
+# reply and resolution minutes per priority (the seed's defaults, service/defaults.py)
+MINUTES = {"general": (120, 480), "serious": (15, 240), "emergency": (10, 120)}
+CHANNELS = ["phone"] * 50 + ["portal"] * 20 + ["email"] * 10 + ["alarm"] * 12 + ["label"] * 5 + ["onsite"] * 3
+OPEN_STATES = ["new"] * 30 + ["replied"] * 30 + ["dispatched"] * 15 + ["en_route"] * 5 + ["on_site"] * 10 + ["resolved"] * 10
+
+
+def ts(moment: datetime) -> str:
+    """How Django's SQLite backend stores an aware datetime (UTC, naive text)."""
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def log(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def migrate(data_dir: Path, env: dict) -> None:
+    if data_dir.exists():
+        shutil.rmtree(data_dir)
+    data_dir.mkdir(parents=True)
+    subprocess.run([str(VENV_BIN / "aftersales"), "migrate", "-v0"], env=env, check=True, cwd=ROOT)
+
+
+def small_tables(rng: random.Random) -> dict:
+    """Branches, 80 staff, 500 customers with a user each for the first, 2,000 projects, an integration key."""
+    from django.contrib.auth.hashers import make_password
+    from django.contrib.auth.models import Group
+    from django.db import transaction
+    from rest_framework.authtoken.models import Token
+
+    from aftersales.accounts import roles
+    from aftersales.accounts.models import Branch, Position, Specialty, User
+    from aftersales.assets.models import DeviceCategory, Manufacturer
+    from aftersales.core import demo
+    from aftersales.customers.models import Customer, Project
+    from aftersales.intake import alarms
+    from aftersales.service.models import SlaPolicy
+
+    hashed = make_password(PASSWORD)  # once: PBKDF2 per user would cost a second per 3 users
+    with transaction.atomic():
+        branches = Branch.objects.bulk_create([Branch(code=code, name=name) for code, name in BRANCHES])
+        groups = {g.name: g for g in Group.objects.all()}
+        staff, memberships = [], []
+        specialties = list(Specialty.values)
+        layout = [("gm", roles.GENERAL_MANAGER, Position.GENERAL_MANAGER, None)]
+        layout += [(f"advisor{i}", roles.TECHNICAL_ADVISOR, Position.TECHNICAL_ADVISOR, None) for i in range(3)]
+        for b in range(len(branches)):
+            layout.append((f"manager_{b}", roles.DEPARTMENT_MANAGER, Position.DEPARTMENT_MANAGER, b))
+            layout += [(f"dispatcher_{b}_{i}", roles.DISPATCHER, Position.DISPATCHER, b) for i in range(3)]
+            layout.append((f"logistics_{b}", roles.LOGISTICS, Position.LOGISTICS, b))
+        b = 0
+        while len(layout) < N_STAFF:
+            layout.append((f"engineer_{b}_{len(layout)}", roles.ENGINEER, Position.ENGINEER, b))
+            b = (b + 1) % len(branches)
+        for username, role, position, branch in layout:
+            staff.append(User(username=username, password=hashed, full_name=username, position=position,
+                              specialty=rng.choice(specialties) if role == roles.ENGINEER else "",
+                              branch=branches[branch] if branch is not None else None, email=f"{username}@bench.example"))
+        staff = User.objects.bulk_create(staff)
+        for user, (_u, role, _p, _b) in zip(staff, layout):
+            memberships.append(User.groups.through(user_id=user.pk, group_id=groups[role].pk))
+        customers = Customer.objects.bulk_create([
+            Customer(name=f"客户{i:04d}", short_name=f"C{i:04d}", branch=branches[i % len(branches)]) for i in range(N_CUSTOMERS)])
+        contact = User.objects.create(username="bench_customer", password=hashed, full_name="客户联系人",
+                                      customer=customers[0], email="contact@bench.example")
+        memberships.append(User.groups.through(user_id=contact.pk, group_id=groups[roles.CUSTOMER_USER].pk))
+        User.groups.through.objects.bulk_create(memberships)
+        projects = []
+        for i in range(N_PROJECTS):
+            customer = customers[i % N_CUSTOMERS]
+            accepted = date(2017, 1, 1) + timedelta(days=rng.randint(0, 8 * 365))
+            projects.append(Project(customer=customer, branch_id=customer.branch_id, name=f"项目{i:05d}",
+                                    contract_number=f"BENCH-{i:05d}", accepted_on=accepted,
+                                    service_starts_on=accepted, service_ends_on=accepted + timedelta(days=3 * 365),
+                                    latitude=38.4 + rng.random(), longitude=106.2 + rng.random()))
+        projects = Project.objects.bulk_create(projects)
+        demo.ensure_categories()
+        alarms.ensure_default_rules()
+        for maker, _model in {m for models in demo.MODELS.values() for m in models}:
+            Manufacturer.objects.get_or_create(name=maker)
+        for user in (contact, *staff):
+            Token.objects.create(user=user)
+    key, raw_key = alarms.create_key(by=staff[0], customer=customers[0], name="bench-monitoring")
+    policy = SlaPolicy.objects.get(is_default=True)
+    by_branch = {}
+    for user, (_u, role, _p, b) in zip(staff, layout):
+        if b is not None:
+            by_branch.setdefault(b, {}).setdefault(role, []).append(user.pk)
+    return {
+        "branches": [br.pk for br in branches],
+        "customers": [(c.pk, c.branch_id) for c in customers],
+        "projects": [(p.pk, p.customer_id, p.branch_id) for p in projects],
+        "staff_by_branch": {branches[b].pk: roles_ for b, roles_ in by_branch.items()},
+        "categories": {c.code: c.pk for c in DeviceCategory.objects.all()},
+        "manufacturers": {m.name: m.pk for m in Manufacturer.objects.all()},
+        "policy": policy.pk,
+        "dispatcher": "dispatcher_0_0", "customer_user": "bench_customer", "gm": "gm", "password": PASSWORD,
+        "dispatcher_branch": branches[0].pk, "customer": customers[0].pk,
+        "integration_key": raw_key, "key_customer": customers[0].pk,
+    }
+
+
+def drop_indexes(db: sqlite3.Connection, table: str) -> list[str]:
+    rows = db.execute("SELECT name, sql FROM sqlite_master WHERE type='index' AND tbl_name=? AND sql IS NOT NULL", (table,)).fetchall()
+    for name, _sql in rows:
+        db.execute(f'DROP INDEX "{name}"')
+    return [sql for _name, sql in rows]
+
+
+def load_table(db: sqlite3.Connection, table: str, columns: list[str], rows, *, keep_indexes=False) -> tuple[int, float]:
+    started = time.perf_counter()
+    db.execute("BEGIN")
+    indexes = [] if keep_indexes else drop_indexes(db, table)
+    sql = f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES ({", ".join("?" * len(columns))})'
+    count = 0
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= 50_000:
+            db.executemany(sql, batch)
+            count += len(batch)
+            batch.clear()
+    if batch:
+        db.executemany(sql, batch)
+        count += len(batch)
+    for index_sql in indexes:
+        db.execute(index_sql)
+    db.execute("COMMIT")
+    return count, time.perf_counter() - started
+
+
+def big_tables(db_path: Path, n: int, meta: dict, rng: random.Random, now: datetime) -> dict:
+    db = sqlite3.connect(db_path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=OFF")
+    db.execute("PRAGMA cache_size=-400000")
+    db.execute("PRAGMA temp_store=MEMORY")
+    timings = {}
+    from aftersales.core.demo import MODELS, PLACES, SHARE
+
+    # ------------------------------------------------------------------ devices: 100 per project
+    projects = meta["projects"]
+    cats, makers = meta["categories"], meta["manufacturers"]
+    codes, weights = list(SHARE), list(SHARE.values())
+    per_project = N_DEVICES // len(projects)
+    stamp = ts(now - timedelta(days=3000))
+    device_serials = {}  # customer -> [serial] (for alarm events)
+
+    def devices():
+        i = 0
+        for project_id, customer_id, _branch in projects:
+            for _ in range(per_project):
+                i += 1
+                code = rng.choices(codes, weights)[0]
+                maker, model = rng.choice(MODELS[code])
+                serial = f"BS{i:09d}"
+                if customer_id == meta["key_customer"]:
+                    device_serials.setdefault(customer_id, []).append(serial)
+                yield (stamp, stamp, f"{code}-{i:06d}", model, serial, rng.choice(PLACES), None, "", "", f"bl{i:012d}",
+                       None, None, None, None, None, None, project_id, cats[code], makers[maker])
+
+    count, took = load_table(db, "assets_device", [
+        "created_at", "updated_at", "name", "model", "serial_number", "location", "installed_on", "supplier", "notes",
+        "label_code", "warranty_start_override", "manufacturer_warranty_end_override", "warranty_end_override",
+        "warranty_start", "manufacturer_warranty_end", "warranty_end", "project_id", "category_id", "manufacturer_id"], devices())
+    timings["assets_device"] = (count, took)
+    first_device = db.execute("SELECT MIN(id) FROM assets_device").fetchone()[0]
+    device_base = {p[0]: first_device + k * per_project for k, p in enumerate(projects)}
+
+    # ------------------------------------------------------------------ requests and their targets, events, work orders
+    span = timedelta(days=365 * YEARS)
+    start = now - span
+    step = span / n
+    open_from = int(n * (1 - OPEN_SHARE * 1.25))  # open requests are the recent ones, 80 % of the last 2.5 %
+    engineers = {b: roles.get("engineer", []) for b, roles in meta["staff_by_branch"].items()}
+    dispatchers = {b: roles.get("dispatcher", []) for b, roles in meta["staff_by_branch"].items()}
+    policy = meta["policy"]
+    targets, events, work_orders, links = [], [], [], []
+    first_id = (db.execute("SELECT seq FROM sqlite_sequence WHERE name='service_servicerequest'").fetchone() or (0,))[0] + 1
+    project_weights = [rng.paretovariate(1.5) for _ in projects]  # some customers report far more than others
+    chosen_projects = rng.choices(projects, project_weights, k=n)
+
+    def lateness(minutes: int) -> int:
+        """Minutes to meet a target: mostly well inside it, about 7 % late."""
+        if rng.random() < 0.07:
+            return int(minutes * (1 + rng.random() * 2)) + 1
+        return max(1, int(minutes * rng.betavariate(2, 3)))
+
+    def requests():
+        for k in range(n):
+            rid = first_id + k
+            created = start + step * k + timedelta(seconds=rng.randint(0, 59))
+            project_id, customer_id, branch_id = chosen_projects[k]
+            priority = rng.choice(PRIORITIES)
+            channel = rng.choice(CHANNELS)
+            reply_min, resolve_min = MINUTES[priority]
+            is_open = k >= open_from and rng.random() < 0.8
+            state = rng.choice(OPEN_STATES) if is_open else ("cancelled" if rng.random() < 0.05 else "closed")
+            engineer = rng.choice(engineers[branch_id])
+            desk = rng.choice(dispatchers[branch_id])
+            reply_due = created + timedelta(minutes=reply_min)
+            resolve_due = created + timedelta(minutes=resolve_min)
+            replied = resolved = closed = None
+            if state != "new":
+                replied = created + timedelta(minutes=lateness(reply_min))
+            if state in ("resolved", "closed"):
+                resolved = created + timedelta(minutes=lateness(resolve_min))
+                if replied > resolved:
+                    replied = resolved
+            if state == "closed":
+                closed = resolved + timedelta(hours=rng.randint(1, 72))
+            assignee = engineer if state not in ("new", "replied", "cancelled") else None
+            # targets: reply and resolution; due = start + minutes on the 7x24 calendar, warning at 80 %
+            reply_breach = replied if replied and replied > reply_due else None
+            resolve_breach = resolved if resolved and resolved > resolve_due else None
+            targets.append(("reply", reply_min, ts(created), ts(replied) if replied else None, ts(reply_due),
+                            ts(created + timedelta(minutes=reply_min * 0.8)), 0,
+                            ts(reply_due) if reply_breach or (state == "new" and reply_due <= now) else None, rid))
+            targets.append(("resolution", resolve_min, ts(created), ts(resolved) if resolved else None, ts(resolve_due),
+                            ts(created + timedelta(minutes=resolve_min * 0.8)), 0,
+                            ts(resolve_due) if resolve_breach or (is_open and not resolved and resolve_due <= now) else None, rid))
+            open_dues = []
+            if is_open and replied is None:
+                open_dues.append(reply_due)
+            if is_open and resolved is None:
+                open_dues.append(resolve_due)
+            next_due = min(open_dues) if open_dues else None
+            # open requests already past due have their escalation ladder exhausted (no check left); future ones
+            # are checked at their next due time
+            future = [d for d in open_dues if d > now]
+            next_check = min(future) if future else None
+            # timeline: created, replied, dispatched, resolved, closed (about 5)
+            events.append((rid, "created", ts(created), None, "", json.dumps({"priority": priority, "channel": channel})))
+            if replied:
+                events.append((rid, "replied", ts(replied), desk, "电话指导/上门处理", '{"mode": "onsite"}'))
+            if assignee or state == "closed":
+                events.append((rid, "dispatched", ts(replied or created), desk, "", json.dumps({"engineer": engineer})))
+                events.append((rid, "arrived", ts((replied or created) + timedelta(minutes=40)), engineer, "", '{"proof": "customer"}'))
+            if resolved:
+                events.append((rid, "resolved", ts(resolved), engineer, "", "{}"))
+            if closed:
+                events.append((rid, "closed", ts(closed), None, "", "{}"))
+            if state == "cancelled":
+                events.append((rid, "cancelled", ts(created + timedelta(hours=1)), desk, "客户取消", "{}"))
+            if state == "closed" and k % 3 == 0:
+                work_orders.append((ts(resolved), ts(resolved), "更换故障部件并测试", "", rng.randint(20, 240), "solved",
+                                    "confirmed", ts(closed), "现场签字人", None, "portal", rng.randint(3, 5), "", "", 1,
+                                    None, engineer, rid))
+            if k % 3 == 1:
+                links.append((rid, device_base[project_id] + rng.randrange(per_project)))
+            yield (ts(created), ts(closed or resolved or replied or created), f"SR{rid:07d}", "报修人", "13900000000",
+                   channel, priority, None, f"故障报修 {rid}", "设备故障，请尽快处理。", "", "", state,
+                   "onsite" if replied else "", "上门处理" if replied else "", None, "", 0, 0,
+                   ts(reply_due) if is_open and replied is None else None,
+                   ts(resolve_due) if is_open and resolved is None else None,
+                   ts(next_due) if next_due else None, ts(next_check) if next_check else None, 0,
+                   ts(replied) if replied else None, ts(resolved) if resolved else None, ts(closed) if closed else None,
+                   f"bt{rid:014d}", 1, None, assignee, branch_id, customer_id, project_id, None, policy, 1)
+
+    columns = ["created_at", "updated_at", "number", "reporter_name", "reporter_phone", "channel", "priority", "customer_rank",
+               "title", "description", "business_impact", "specialty", "state", "service_mode", "plan", "scheduled_for",
+               "contingency_plan", "escalation_level", "paused", "reply_due_at", "resolve_due_at", "next_due_at",
+               "next_check_at", "due_provisional", "replied_at", "resolved_at", "closed_at", "public_token", "version",
+               "advisor_id", "assignee_id", "branch_id", "customer_id", "project_id", "reporter_id", "policy_id",
+               "reporter_verified"]
+
+    # Requests first (children are collected as a side effect, flushed after in their own transactions).
+    # To bound memory at 1M, run in slices of 100k requests.
+    totals = {"service_servicerequest": [0, 0.0], "service_target": [0, 0.0], "service_timelineevent": [0, 0.0],
+              "service_workorder": [0, 0.0], "service_servicerequest_devices": [0, 0.0]}
+    gen = requests()
+    slice_size = 100_000
+    dropped = {}
+    for table in totals:
+        db.execute("BEGIN")
+        dropped[table] = drop_indexes(db, table)
+        db.execute("COMMIT")
+    done = 0
+    while done < n:
+        take = min(slice_size, n - done)
+        part = (next(gen) for _ in range(take))
+        c, t = load_table(db, "service_servicerequest", columns, part, keep_indexes=True)
+        totals["service_servicerequest"][0] += c
+        totals["service_servicerequest"][1] += t
+        for table, cols, rows in (
+            ("service_target", ["kind", "minutes", "started_at", "met_at", "due_at", "warn_at", "provisional", "breached_at",
+                                "request_id"], targets),
+            ("service_timelineevent", ["request_id", "kind", "at", "actor_id", "text", "data"], events),
+            ("service_workorder", ["created_at", "updated_at", "actions", "parts_used", "minutes_spent", "result", "state",
+                                   "confirmed_at", "signer_name", "signature", "confirmed_via", "satisfaction",
+                                   "customer_comment", "rejection_reason", "version", "confirmed_by_id", "engineer_id",
+                                   "request_id"], work_orders),
+            ("service_servicerequest_devices", ["servicerequest_id", "device_id"], links),
+        ):
+            c, t = load_table(db, table, cols, iter(rows), keep_indexes=True)
+            totals[table][0] += c
+            totals[table][1] += t
+            rows.clear()
+        done += take
+        log(f"  {done:,} requests")
+    for table, sqls in dropped.items():
+        started = time.perf_counter()
+        for index_sql in sqls:
+            db.execute(index_sql)
+        timings[f"{table} indexes"] = (len(sqls), time.perf_counter() - started)
+    timings.update({k: tuple(v) for k, v in totals.items()})
+    started = time.perf_counter()
+    db.execute("ANALYZE")
+    timings["ANALYZE"] = (0, time.perf_counter() - started)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    meta["alarm_serials"] = device_serials.get(meta["key_customer"], [])
+    return timings
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=1_000_000, help="service requests (default 1,000,000)")
+    parser.add_argument("--seed", type=int, default=12)
+    args = parser.parse_args()
+    data_dir = BENCH / "data" / str(args.n)
+    env = {**os.environ, "AFTERSALES_DATA_DIR": str(data_dir), "AFTERSALES_DB": "sqlite", "AFTERSALES_LOG_LEVEL": "WARNING"}
+    os.environ.update({k: env[k] for k in ("AFTERSALES_DATA_DIR", "AFTERSALES_DB", "AFTERSALES_LOG_LEVEL")})
+    total = time.perf_counter()
+    log(f"generating {args.n:,} requests into {data_dir}")
+    t = time.perf_counter()
+    migrate(data_dir, env)
+    log(f"migrate: {time.perf_counter() - t:.1f} s")
+    sys.path.insert(0, str(ROOT / "src"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aftersales.settings")
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    rng = random.Random(args.seed)
+    t = time.perf_counter()
+    meta = small_tables(rng)
+    log(f"small tables (ORM): {time.perf_counter() - t:.1f} s")
+    connection.close()
+    now = datetime.now(UTC).replace(tzinfo=None)
+    timings = big_tables(data_dir / "aftersales.sqlite3", args.n, meta, rng, now)
+    for table, (count, took) in timings.items():
+        log(f"  {table:34s} {count:>10,} rows  {took:7.1f} s")
+    elapsed = time.perf_counter() - total
+    meta.update({"n": args.n, "generated_at": now.isoformat() + "Z", "generation_seconds": round(elapsed, 1),
+                 "db_bytes": (data_dir / "aftersales.sqlite3").stat().st_size,
+                 "timings": {k: [c, round(s, 2)] for k, (c, s) in timings.items()}})
+    meta.pop("projects_list", None)
+    (data_dir / "bench.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1))
+    log(f"done in {elapsed:.1f} s; database {meta['db_bytes'] / 2**20:,.0f} MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

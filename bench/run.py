@@ -1,0 +1,333 @@
+"""The benchmark run (issue 12): HTTP workload with wrk against `aftersales serve`, in-process figures, references.
+
+    .venv/bin/python bench/generate.py --n 10000     # once per size
+    .venv/bin/python bench/run.py --n 10000          # writes bench/RESULTS.md (and bench/data/<n>/results.json)
+
+Options: --duration 10 (seconds per wrk run), --warmup 3, --only queue_api,create (subset), --no-write.
+"""
+
+import argparse
+import http.cookiejar
+import json
+import os
+import platform
+import random
+import re
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+VENV_BIN = ROOT / ".venv" / "bin"
+LUA = BENCH / "lua"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+# name, lua script, what, target (c8), kind of target
+WORKLOADS = [
+    ("queue_api", "desk queue API (?branch=random)", {"rps": 400, "p95_ms": 40}),
+    ("queue_html", "desk queue HTML (/service/desk/?branch=random)", {"rps": 250}),
+    ("request_api", "request page with timeline, API", {"rps": 400}),
+    ("request_html", "request page with timeline, HTML", {}),
+    ("list_customer_month", "request list by customer and month, API", {}),
+    ("create", "create request, API", {"rps": 250}),
+    ("reply", "state transition (reply) on fresh requests, API", {}),
+    ("portal_list", "customer portal request list, HTML", {}),
+    ("alarms", "alarm events (raise, new + already open), API", {"rps": 300}),
+    ("compliance", "monthly SLA compliance summary, API (random month, all branches)", {}),
+]
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`aftersales serve` (gunicorn, 2 sync workers, 127.0.0.1) with the given settings module."""
+
+    def __init__(self, data_dir: Path, settings: str, log_path: Path):
+        self.port = free_port()
+        env = {**os.environ, "AFTERSALES_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": settings,
+               "PYTHONPATH": str(BENCH), "AFTERSALES_LOG_LEVEL": "WARNING"}
+        self.log = open(log_path, "w")
+        self.proc = subprocess.Popen([str(VENV_BIN / "aftersales"), "serve", "--port", str(self.port)], env=env, cwd=ROOT,
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def wait(self, path="/login/"):
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(self.base + path, timeout=2).read()
+                return
+            except Exception:  # noqa: BLE001
+                time.sleep(0.1)
+        raise RuntimeError(f"server did not start; see {self.log.name}")
+
+    def workers(self) -> list[int]:
+        try:
+            children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
+        except OSError:
+            return []
+        return [int(c) for c in children]
+
+    def peak_rss_mb(self) -> list[float]:
+        out = []
+        for pid in self.workers():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            found = re.search(r"VmHWM:\s+(\d+) kB", status)
+            if found:
+                out.append(round(int(found.group(1)) / 1024, 1))
+        return out
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+def token(base: str, username: str, password: str) -> str:
+    data = urllib.parse.urlencode({"username": username, "password": password}).encode()
+    with urllib.request.urlopen(base + "/api/auth/token/", data=data, timeout=10) as r:
+        return json.loads(r.read())["token"]
+
+
+def session_cookie(base: str, username: str, password: str) -> str:
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(base + "/login/", timeout=10).read().decode()
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    data = urllib.parse.urlencode({"username": username, "password": password, "csrfmiddlewaretoken": csrf}).encode()
+    req = urllib.request.Request(base + "/login/", data=data, headers={"Referer": base + "/login/", "Origin": base})
+    opener.open(req, timeout=10).read()
+    cookies = {c.name: c.value for c in jar}
+    if "sessionid" not in cookies:
+        raise RuntimeError(f"login of {username} failed")
+    return "; ".join(f"{k}={v}" for k, v in cookies.items())
+
+
+def lua_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, (list, tuple)):
+        return "{" + ", ".join(lua_value(v) for v in value) + "}"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {lua_value(v)}" for k, v in value.items()) + "}"
+    raise TypeError(type(value))
+
+
+def write_params(path: Path, params: dict) -> None:
+    path.write_text("return " + lua_value(params) + "\n")
+
+
+def wrk(base: str, script: str, params_path: Path, *, connections: int, duration: int) -> dict:
+    threads = 1 if connections == 1 else 2
+    env = {**os.environ, "BENCH_PARAMS": str(params_path), "BENCH_LUA_DIR": str(LUA), "BENCH_THREADS": str(threads)}
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", str(LUA / f"{script}.lua"), base]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=duration + 60)
+    found = re.search(r"^BENCH_JSON (.*)$", out.stdout, re.M)
+    if not found:
+        raise RuntimeError(f"wrk {script}: no result\n{out.stdout}\n{out.stderr}")
+    return json.loads(found.group(1))
+
+
+def month_bounds(year: int, month: int) -> tuple[str, str]:
+    start = datetime(year, month, 1, tzinfo=SHANGHAI)
+    end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=SHANGHAI)
+    return start.isoformat(), end.isoformat()
+
+
+def build_params(db: sqlite3.Connection, meta: dict, run_id: str) -> dict:
+    rng = random.Random(1)
+    branch = meta["dispatcher_branch"]
+    ids = [r[0] for r in db.execute("SELECT id FROM service_servicerequest WHERE branch_id=? ORDER BY random() LIMIT 5000", (branch,))]
+    customers = [c for c, b in meta["customers"] if b == branch]
+    projects = [p for p, _c, b in meta["projects"] if b == branch]
+    first = datetime.fromisoformat(db.execute("SELECT MIN(created_at) FROM service_servicerequest").fetchone()[0])
+    keys, months = [], []
+    y, m = first.year, first.month
+    now = datetime.now(UTC)
+    while (y, m) <= (now.year, now.month):
+        keys.append(f"{y:04d}-{m:02d}")
+        months.append([urllib.parse.quote(v) for v in month_bounds(y, m)])
+        y, m = (y + (m == 12), m % 12 + 1)
+    keys, months = keys[1:-1], months[1:-1]  # whole months only
+    return {"branches": meta["branches"], "request_ids": ids, "branch_customers": customers, "branch_projects": projects,
+            "months": months, "month_keys": keys, "priorities": ["general"] * 14 + ["serious"] * 5 + ["emergency"],
+            "alarm_serials": meta["alarm_serials"], "integration_key": meta["integration_key"],
+            "create_title": f"bench-create {run_id}", "fresh_ids": [0]}
+
+
+def machine() -> dict:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    versions = {}
+    out = subprocess.run([str(VENV_BIN / "python"), "-c",
+                          "import django, rest_framework, gunicorn, sqlite3, sys; print(sys.version.split()[0], django.__version__, "
+                          "rest_framework.__version__, gunicorn.__version__, sqlite3.sqlite_version)"],
+                         capture_output=True, text=True).stdout.split()
+    if len(out) == 5:
+        versions = dict(zip(["Python", "Django", "DRF", "gunicorn", "SQLite"], out))
+    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
+    versions["wrk"] = (wrk_version.stdout + wrk_version.stderr).split("\n")[0].split(" [")[0].replace("wrk ", "")
+    mem = re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1)
+    return {"nproc": os.cpu_count(), "cpu": cpu, "mem_gib": round(int(mem) / 2**20, 1), "kernel": platform.release(),
+            "versions": versions}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--only", default="")
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    data_dir = BENCH / "data" / str(args.n)
+    meta = json.loads((data_dir / "bench.json").read_text())
+    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    db = sqlite3.connect(data_dir / "aftersales.sqlite3", timeout=30)
+    params = build_params(db, meta, run_id)
+    only = set(filter(None, args.only.split(",")))
+    results = {"n": args.n, "run_id": run_id, "machine": machine(), "command": " ".join([".venv/bin/python", "bench/run.py", *sys.argv[1:]]),
+               "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "generation": meta.get("timings"),
+               "generation_seconds": meta.get("generation_seconds"), "db_bytes": meta.get("db_bytes"), "http": {}, "checks": {}}
+
+    # ------------------------------------------------------------------ the framework floor
+    floor = Server(data_dir, "floor_settings", data_dir / "floor-gunicorn.log")
+    try:
+        floor.wait("/ping/")
+        params_path = data_dir / "wrk_params.lua"
+        write_params(params_path, params)
+        wrk(floor.base, "ping", params_path, connections=8, duration=args.warmup)
+        results["http"]["ping"] = {f"c{c}": wrk(floor.base, "ping", params_path, connections=c, duration=args.duration) for c in (1, 8)}
+        results["http"]["ping"]["rss_mb"] = floor.peak_rss_mb()
+        log(f"floor: {results['http']['ping']['c8']['rps']:.0f} req/s at c8")
+    finally:
+        floor.stop()
+
+    # ------------------------------------------------------------------ the product
+    server = Server(data_dir, "bench_settings", data_dir / "gunicorn.log")
+    try:
+        server.wait()
+        params["gm_token"] = token(server.base, meta["gm"], meta["password"])
+        params["dispatcher_token"] = token(server.base, meta["dispatcher"], meta["password"])
+        params["gm_cookie"] = session_cookie(server.base, meta["gm"], meta["password"])
+        params["dispatcher_cookie"] = session_cookie(server.base, meta["dispatcher"], meta["password"])
+        params["customer_cookie"] = session_cookie(server.base, meta["customer_user"], meta["password"])
+        write_params(params_path, params)
+        created_201 = 0
+        alarm_statuses = {}
+        for name, label, target in WORKLOADS:
+            if only and name not in only:
+                continue
+            if name == "reply":
+                fresh = [r[0] for r in db.execute(
+                    "SELECT id FROM service_servicerequest WHERE title=? AND state='new' ORDER BY id", (params["create_title"],))]
+                if not fresh:
+                    log("reply: no fresh requests (run create first); skipped")
+                    continue
+                params["fresh_ids"] = fresh
+                write_params(params_path, params)
+            if name == "alarms":
+                alarm_before = {k: db.execute(q).fetchone()[0] for k, q in (
+                    ("opened", "SELECT COUNT(*) FROM intake_alarmevent WHERE outcome='opened'"),
+                    ("appended", "SELECT COUNT(*) FROM intake_alarmevent WHERE outcome='appended'"),
+                    ("active", "SELECT COUNT(*) FROM intake_activealarm"))}
+            figures = {}
+            if name not in ("reply",) and args.warmup:
+                figures["warmup"] = wrk(server.base, name, params_path, connections=8, duration=args.warmup)
+            for c in (1, 8):
+                f = figures[f"c{c}"] = wrk(server.base, name, params_path, connections=c, duration=args.duration)
+                log(f"{name:20s} c{c}: {f['rps']:7.1f} req/s  p50 {f['p50_ms']:.1f}  p95 "
+                    f"{f['p95_ms']:.1f}  p99 {f['p99_ms']:.1f} ms  {f['statuses']}")
+            figures["rss_mb"] = server.peak_rss_mb()
+            figures["label"], figures["target"] = label, target
+            results["http"][name] = figures
+            runs = [figures[k] for k in ("warmup", "c1", "c8") if k in figures]
+            if name == "create":
+                created_201 = sum(r["statuses"].get("201", 0) for r in runs)
+                rows = db.execute("SELECT COUNT(*) FROM service_servicerequest WHERE title=?", (params["create_title"],)).fetchone()[0]
+                timeouts = sum(r["errors"]["timeout"] for r in runs)
+                results["checks"]["create"] = {"acknowledged_201": created_201, "rows": rows, "wrk_timeouts": timeouts,
+                                               "in_flight_at_stop": rows - created_201,
+                                               # wrk stops counting at the deadline; requests in flight then (at most
+                                               # one per connection per run) are served but not counted
+                                               "ok": 0 <= rows - created_201 <= sum(8 if k != "c1" else 1 for k in ("warmup", "c1", "c8") if k in figures)}
+                log(f"create check: {results['checks']['create']}")
+            if name == "reply":
+                ok200 = sum(r["statuses"].get("200", 0) for r in runs)
+                replied = db.execute("SELECT COUNT(*) FROM service_servicerequest WHERE title=? AND state='replied'",
+                                     (params["create_title"],)).fetchone()[0]
+                results["checks"]["reply"] = {"answered_200": ok200, "replied_rows": replied, "fresh_ids": len(params["fresh_ids"]),
+                                              "ok": 0 <= replied - ok200 <= 9}
+                log(f"reply check: {results['checks']['reply']}")
+            if name == "alarms":
+                for r in runs:
+                    for k, v in r["statuses"].items():
+                        alarm_statuses[k] = alarm_statuses.get(k, 0) + v
+                dupes = db.execute("""
+                    SELECT e.device_id, e.alarm_type, COUNT(DISTINCT e.request_id) FROM intake_alarmevent e
+                    JOIN service_servicerequest r ON r.id = e.request_id
+                    WHERE r.state IN ('new','replied','dispatched','en_route','on_site','resolved')
+                    GROUP BY e.device_id, e.alarm_type HAVING COUNT(DISTINCT e.request_id) > 1""").fetchall()
+                opened = db.execute("SELECT COUNT(*) FROM intake_alarmevent WHERE outcome='opened'").fetchone()[0] - alarm_before["opened"]
+                appended = db.execute("SELECT COUNT(*) FROM intake_alarmevent WHERE outcome='appended'").fetchone()[0] - alarm_before["appended"]
+                active = db.execute("SELECT COUNT(*) FROM intake_activealarm").fetchone()[0] - alarm_before["active"]
+                results["checks"]["alarms"] = {"statuses": alarm_statuses, "opened": opened, "appended": appended,
+                                               "active_alarm_rows": active, "pairs_with_more_than_one_open_request": len(dupes),
+                                               "ok": not dupes and opened == active and 0 <= opened - alarm_statuses.get("201", 0) <= 17}
+                log(f"alarm check: {results['checks']['alarms']}")
+        results["rss_mb"] = server.peak_rss_mb()
+    finally:
+        server.stop()
+        db.close()
+
+    # ------------------------------------------------------------------ in-process figures
+    params_json = data_dir / "params.json"
+    params_json.write_text(json.dumps(params))
+    env = {**os.environ, "AFTERSALES_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": "bench_settings",
+           "PYTHONPATH": str(BENCH), "BENCH_PARAMS_JSON": str(params_json), "AFTERSALES_LOG_LEVEL": "WARNING"}
+    out = subprocess.run([str(VENV_BIN / "python"), str(BENCH / "inproc.py")], env=env, capture_output=True, text=True, cwd=ROOT)
+    try:
+        results["inproc"] = json.loads(out.stdout.strip().splitlines()[-1])
+    except (json.JSONDecodeError, IndexError):
+        results["inproc"] = {"error": out.stderr[-4000:]}
+        log(out.stderr[-4000:])
+    (data_dir / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1, default=str))
+    if not args.no_write:
+        try:
+            from report import write_results
+
+            write_results(results, BENCH / "RESULTS.md")
+        except Exception as error:  # noqa: BLE001 - the JSON is kept; `python bench/report.py <json>` retries
+            log(f"RESULTS.md not written: {error!r}")
+    log(f"results: {data_dir / 'results.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(BENCH))
+    sys.exit(main())

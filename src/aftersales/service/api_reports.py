@@ -1,0 +1,84 @@
+"""GET /api/reports/sla-compliance/: the SLA compliance summary (service/reports.py) over the API.
+
+    ?month=2026-03          one local month (Asia/Shanghai, half-open); default: the current month
+    ?year=2026              a whole local year instead
+    ?customer=<id>          only that customer's requests (a customer's user always sees only its own)
+"""
+
+import re
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+
+from aftersales.core import clock
+from aftersales.core.api import AuditActorMixin
+
+from . import reports
+
+MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+YEAR = re.compile(r"^(\d{4})$")
+
+
+class CanViewRequests(BasePermission):
+    def has_permission(self, request, view):
+        return bool(request.user and request.user.is_authenticated and request.user.has_perm("service.view_servicerequest"))
+
+
+class ComplianceRowOut(serializers.Serializer):
+    target = serializers.CharField()
+    priority = serializers.CharField()
+    met = serializers.IntegerField(help_text="Met in time.")
+    missed = serializers.IntegerField(help_text="Breached, or met after the due time.")
+    undecided = serializers.IntegerField(help_text="Still running, not started, or cancelled before meeting it.")
+    met_percent = serializers.FloatField(allow_null=True, help_text="met / (met + missed) × 100: of the decided targets.")
+    median_minutes = serializers.FloatField(allow_null=True, help_text="Start to meeting, over every met target (late ones included).")
+    p90_minutes = serializers.FloatField(allow_null=True, help_text="Nearest-rank 90th percentile of the same.")
+
+
+class ComplianceOut(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField(help_text="Exclusive.")
+    basis = serializers.CharField()
+    rows = ComplianceRowOut(many=True)
+
+
+class ComplianceViewSet(AuditActorMixin, viewsets.ViewSet):
+    permission_classes = [CanViewRequests]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("month", str, description="YYYY-MM (local month)"),
+                    OpenApiParameter("year", str, description="YYYY (local year; instead of month)"),
+                    OpenApiParameter("customer", int)],
+        responses={200: ComplianceOut},
+    )
+    def list(self, request):
+        month, year, customer = (request.query_params.get(k, "").strip() for k in ("month", "year", "customer"))
+        if month and year:
+            raise ValidationError({"month": [_("Give a month or a year, not both.")]})
+        if year:
+            if not YEAR.match(year):
+                raise ValidationError({"year": [_("Use YYYY.")]})
+            period = reports.Period.year(int(year))
+        elif month:
+            found = MONTH.match(month)
+            if not found or not 1 <= int(found.group(2)) <= 12:
+                raise ValidationError({"month": [_("Use YYYY-MM.")]})
+            period = reports.Period.month(int(found.group(1)), int(found.group(2)))
+        else:
+            period = reports.Period.containing(clock.today())
+        customer_id = None
+        if customer:
+            if not customer.isdigit():
+                raise ValidationError({"customer": [_("A customer id.")]})
+            customer_id = int(customer)
+        rows = reports.compliance_summary(request.user, period, customer_id=customer_id)
+        return Response({"start": period.start.isoformat(), "end": period.end.isoformat(),
+                         "basis": "targets of the requests opened in the period", "rows": rows})
+
+
+def register_reports(router) -> None:
+    router.register("reports/sla-compliance", ComplianceViewSet, basename="sla-compliance")
