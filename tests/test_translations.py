@@ -230,3 +230,12 @@ def test_key_ui_words_are_chinese(msgid, chinese):
 def test_english_stays_available():
     with translation.override("en"):
         assert translation.gettext("Devices") == "Devices"
+
+
+def test_the_ui_is_chinese_by_default_even_for_an_english_browser_and_english_on_request(client, dispatcher):
+    client.force_login(dispatcher)
+    page = client.get("/devices/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert 'lang="zh-hans"' in page and "设备" in page
+    client.post("/i18n/setlang/", {"language": "en", "next": "/devices/"})
+    page = client.get("/devices/").content.decode()
+    assert 'lang="en"' in page and "Devices" in page and "设备" not in page
