@@ -3,9 +3,6 @@ the public form), the public report (unverified, rate-limited, nothing beyond th
 reporter's tokened follow page (that one request and nothing else)."""
 
 import re
-import sqlite3
-import threading
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -14,7 +11,7 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -27,6 +24,7 @@ from aftersales.intake.models import ReportThrottle
 from aftersales.service import services
 from aftersales.service.models import Attachment, Channel, EventKind, ServiceRequest, State, TimelineEvent
 
+from ..concurrency import database_for_threads, in_threads
 from ..factories import DeviceCategoryFactory, DeviceFactory, StaffFactory, UserFactory
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -503,51 +501,6 @@ def test_the_sheet_is_in_the_order_an_installer_walks_the_site(client, engineer,
     client.force_login(engineer)
     pages = client.get(sheet(project_a)).context["pages"]
     assert [item["device"].location for item in pages[0]] == ["东门 1 号杆", "东门 2 号杆", "东门 10 号杆", "北门"]
-
-
-@contextmanager
-def database_for_threads(tmp_path):
-    """PostgreSQL: the test database as it is. SQLite: the test database is in memory with a shared cache, where a
-    second writer fails at once ("database table is locked") instead of waiting; production runs SQLite from a
-    file (WAL, BEGIN IMMEDIATE, timeout 20: writers queue), so the threads get a file copy of it."""
-    if connection.vendor != "sqlite" or not connection.is_in_memory_db():
-        yield
-        return
-    connection.ensure_connection()
-    path = tmp_path / "race.sqlite3"
-    copy = sqlite3.connect(path)
-    connection.connection.backup(copy)
-    copy.execute("PRAGMA journal_mode=WAL")
-    copy.close()
-    settings_dict = connections.settings["default"]  # what each new thread's connection is built from
-    memory, settings_dict["NAME"] = settings_dict["NAME"], str(path)
-    try:
-        yield
-    finally:
-        settings_dict["NAME"] = memory
-
-
-def in_threads(target, count: int) -> list:
-    """target(i) in `count` threads released together, each on its own database connection."""
-    barrier = threading.Barrier(count)
-    results, errors = [None] * count, []
-
-    def worker(i):
-        try:
-            barrier.wait(timeout=30)
-            results[i] = target(i)
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(repr(exc))
-        finally:
-            connections.close_all()
-
-    workers = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join(timeout=120)
-    assert not errors, errors
-    return results
 
 
 @pytest.mark.django_db(transaction=True)
