@@ -155,3 +155,23 @@ def test_a_check_is_scheduled_at_the_exact_warning_instant(frozen_clock, dispatc
     scheduled = [task for task in HUEY.scheduled() if task.name.endswith("check_request")]
     assert [(task.args, task.eta.replace(tzinfo=None)) for task in scheduled] == [
         ((request.pk,), request.next_check_at.astimezone(ZoneInfo("UTC")).replace(tzinfo=None))]
+
+
+
+def test_request_page_costs_the_same_for_1_or_4_work_orders(frozen_clock, client, dispatcher, engineer, customer_user_a, project_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    request = open_general(dispatcher, project_a)
+    services.reply(request=request, by=dispatcher, mode="remote", plan="远程处理")
+    client.force_login(dispatcher)
+    counts = []
+    for rounds in (1, 3):
+        for _ in range(rounds):
+            work_order = services.submit_work_order(request=request, by=engineer, actions="重启", minutes_spent=5, result="solved")
+            services.reject_work_order(work_order=work_order, by=customer_user_a, reason="仍有问题", via="portal")
+        client.get(request.get_absolute_url())
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(request.get_absolute_url()).status_code == 200
+        counts.append(len(captured))
+    assert counts[0] == counts[1], f"{counts[0]} queries with 1 work order, {counts[1]} with 4"

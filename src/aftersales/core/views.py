@@ -154,7 +154,7 @@ def audit_entries(obj, limit: int = 50):
     content_type = ContentType.objects.get_for_model(type(obj))
     return (
         LogEntry.objects.filter(content_type=content_type, object_pk=str(obj.pk))
-        .select_related("actor")
+        .select_related("actor", "content_type")
         .order_by("-timestamp")[:limit]
     )
 

@@ -24,7 +24,7 @@ def request_with_timeline(user, pk: int) -> ServiceRequest:
 
     queryset = ServiceRequest.objects.select_related("project__customer", "customer", "assignee", "advisor", "policy").prefetch_related(
         Prefetch("events", queryset=TimelineEvent.objects.select_related("actor").order_by("at", "pk")),
-        "targets", "devices", "work_orders", "attachments", "visits__engineer",
+        "targets", "devices", "work_orders__engineer", "work_orders__attachments", "attachments", "visits__engineer",
     )
     return get_visible_or_404(queryset, user, pk=pk)
 
