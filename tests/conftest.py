@@ -16,6 +16,14 @@ def _isolated_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_permission_cache():
+    """Each test starts with the per-worker permission cache empty (rolled-back rows reuse primary keys)."""
+    from aftersales.accounts.backends import clear_permission_cache
+
+    clear_permission_cache()
+
+
 @pytest.fixture
 def branch_a(db):
     return BranchFactory(name="宁夏分公司", code="nx")

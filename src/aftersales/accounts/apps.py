@@ -16,6 +16,9 @@ class AccountsConfig(AppConfig):
         post_migrate.connect(sync_roles, dispatch_uid="aftersales_sync_roles")
 
         from . import models
+        from .backends import connect_signals
+
+        connect_signals(models.User)
 
         auditlog.register(models.Branch)
         auditlog.register(models.User, exclude_fields=["password", "last_login"])

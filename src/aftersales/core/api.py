@@ -22,7 +22,7 @@ class AuditActorMixin:
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        if request.user.is_authenticated:
+        if request.method not in ("GET", "HEAD", "OPTIONS") and request.user.is_authenticated:
             self._audit_actor = set_actor(request.user, remote_addr=AuditlogMiddleware._get_remote_addr(request))
             self._audit_actor.__enter__()
 

@@ -1,0 +1,44 @@
+"""Permission sets cached per worker process (perf-floor.md §4).
+
+Django's ModelBackend reads a user's permissions with two queries on every request. Roles change
+rarely, so each worker keeps the set for PERMISSION_TTL seconds. A change made in this process
+(group membership, a role's permissions, the user row) clears the cache at once; other workers
+see it within the TTL — which bounds how long a revoked permission can still be used.
+"""
+
+import time
+
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import Group, Permission
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+PERMISSION_TTL = 30  # seconds
+
+_cache: dict[int, tuple[float, frozenset[str]]] = {}
+
+
+class CachedPermissionsBackend(ModelBackend):
+    def get_all_permissions(self, user_obj, obj=None):
+        if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
+            return set()
+        if not hasattr(user_obj, "_perm_cache"):
+            entry = _cache.get(user_obj.pk)
+            if entry is None or entry[0] < time.monotonic():
+                perms = frozenset(super().get_all_permissions(user_obj))
+                _cache[user_obj.pk] = (time.monotonic() + PERMISSION_TTL, perms)
+            else:
+                perms = entry[1]
+            user_obj._perm_cache = set(perms)
+        return user_obj._perm_cache
+
+
+def clear_permission_cache(**kwargs) -> None:
+    _cache.clear()
+
+
+def connect_signals(user_model) -> None:
+    for sender in (user_model.groups.through, user_model.user_permissions.through, Group.permissions.through):
+        m2m_changed.connect(clear_permission_cache, sender=sender, dispatch_uid=f"perm_cache_{sender.__name__}")
+    for sender in (user_model, Group, Permission):
+        post_save.connect(clear_permission_cache, sender=sender, dispatch_uid=f"perm_cache_save_{sender.__name__}")
+        post_delete.connect(clear_permission_cache, sender=sender, dispatch_uid=f"perm_cache_delete_{sender.__name__}")

@@ -1,0 +1,46 @@
+"""API rows straight from `.values()`, formatted exactly as DRF's fields would format them.
+
+The hot lists (desk queue, request list, request page) return many rows of plain columns; a
+ModelSerializer spends most of such a call building model instances and walking field objects.
+Tests compare these rows with the documented serializer's output so the two cannot drift.
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.utils import timezone
+
+
+def _iso(value: datetime, tz) -> str:
+    text = value.astimezone(tz).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def api_value(value, tz=None):
+    kind = type(value)
+    if kind is datetime:
+        return _iso(value, tz or timezone.get_current_timezone())
+    if kind is date:
+        return value.isoformat()
+    if kind is Decimal:
+        return str(value)
+    return value
+
+
+def api_rows(rows) -> list[dict]:
+    """Convert in place (the rows are fresh dicts from `.values()`)."""
+    tz = timezone.get_current_timezone()
+    converted = []
+    for row in rows:
+        for name, value in row.items():
+            kind = type(value)
+            if kind is datetime:
+                row[name] = _iso(value, tz)
+            elif kind is date or kind is Decimal:
+                row[name] = api_value(value)
+        converted.append(row)
+    return converted
+
+
+def api_row(row: dict) -> dict:
+    return api_rows([row])[0]

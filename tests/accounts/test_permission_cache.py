@@ -1,0 +1,53 @@
+"""The per-worker permission cache: no queries once warm, and a role change in this process applies at once."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.test.utils import CaptureQueriesContext
+from django.db import connection
+
+from aftersales.accounts import backends
+from aftersales.accounts.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+def fresh(user):
+    return User.objects.get(pk=user.pk)  # a new request loads a new user object
+
+
+def test_warm_cache_answers_without_queries(dispatcher):
+    assert fresh(dispatcher).has_perm("service.handle_request")
+    user = fresh(dispatcher)
+    with CaptureQueriesContext(connection) as captured:
+        assert user.has_perm("service.handle_request")
+        assert not user.has_perm("auth.delete_group")
+    assert len(captured) == 0
+
+
+def test_losing_a_role_applies_at_once_in_this_worker(dispatcher):
+    assert fresh(dispatcher).has_perm("service.handle_request")
+    dispatcher.groups.clear()
+    assert not fresh(dispatcher).has_perm("service.handle_request")
+
+
+def test_a_role_losing_a_permission_applies_at_once(dispatcher):
+    assert fresh(dispatcher).has_perm("service.handle_request")
+    for group in Group.objects.filter(user=dispatcher):
+        group.permissions.clear()
+    assert not fresh(dispatcher).has_perm("service.handle_request")
+
+
+def test_other_workers_see_a_change_within_the_ttl(dispatcher, monkeypatch):
+    assert fresh(dispatcher).has_perm("service.handle_request")
+    stale = backends._cache[dispatcher.pk]
+    with connection.cursor() as cursor:  # another worker's change: no signal reaches this process
+        cursor.execute("DELETE FROM accounts_user_groups WHERE user_id = %s", [dispatcher.pk])
+    assert fresh(dispatcher).has_perm("service.handle_request")  # still cached here
+    backends._cache[dispatcher.pk] = (stale[0] - backends.PERMISSION_TTL - 1, stale[1])  # the TTL has run out
+    assert not fresh(dispatcher).has_perm("service.handle_request")
+
+
+def test_inactive_users_have_no_permissions(dispatcher):
+    assert fresh(dispatcher).has_perm("service.handle_request")
+    User.objects.filter(pk=dispatcher.pk).update(is_active=False)
+    assert not fresh(dispatcher).has_perm("service.handle_request")

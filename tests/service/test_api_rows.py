@@ -1,0 +1,70 @@
+"""The hot request endpoints build their JSON from `.values()` rows; it must equal the documented serializers' output."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.renderers import JSONRenderer
+from rest_framework.test import APIClient
+
+from aftersales.service import services
+from aftersales.service.api import RequestListOut, RequestOut, request_out
+from aftersales.service.models import Priority, ServiceRequest
+from tests.factories import DeviceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def as_json(data):
+    return json.loads(JSONRenderer().render(data))
+
+
+@pytest.fixture
+def busy_request(frozen_clock, dispatcher, engineer, project_a):
+    devices = [DeviceFactory(project=project_a) for _ in range(3)]
+    request = services.open_request(by=dispatcher, project=project_a, priority=Priority.SERIOUS, channel="phone",
+                                    title="主干光纤中断", description="东区全部离线", devices=devices)
+    frozen_clock.shift(timedelta(minutes=7, seconds=3, microseconds=120))
+    services.dispatch(request=request, by=dispatcher, engineer=engineer)
+    services.comment(request=request, by=engineer, text="出发前检查备件")
+    frozen_clock.shift(timedelta(hours=2))
+    services.sweep()  # a miss, escalations: events without an actor
+    return request
+
+
+def test_request_page_body_equals_the_serializer(busy_request):
+    expected = as_json(RequestOut(ServiceRequest.objects.get(pk=busy_request.pk)).data)
+    assert len(expected["events"]) >= 4 and len(expected["devices"]) == 3 and expected["targets"]
+    assert any(event["actor"] is None for event in expected["events"])
+    assert as_json(request_out(ServiceRequest.objects.filter(pk=busy_request.pk))) == expected
+
+
+def test_queue_and_list_rows_equal_the_serializer(client, busy_request, dispatcher, project_a):
+    services.open_request(by=dispatcher, project=project_a, priority=Priority.GENERAL, channel="phone",
+                          title="客户端无法回放", description="-")
+    api = APIClient()
+    api.force_authenticate(dispatcher)
+    for url in ("/api/requests/queue/", "/api/requests/"):
+        rows = api.get(url).json()["results"]
+        assert len(rows) == 2
+        expected = [as_json(RequestListOut(ServiceRequest.objects.get(pk=row["id"])).data) for row in rows]
+        assert rows == expected
+
+
+def test_request_page_api_costs_the_same_for_few_and_many_events(frozen_clock, busy_request, dispatcher):
+    api = APIClient()
+    api.force_authenticate(dispatcher)
+    url = f"/api/requests/{busy_request.pk}/"
+
+    def queries():
+        api.get(url)
+        with CaptureQueriesContext(connection) as captured:
+            assert api.get(url).status_code == 200
+        return len(captured)
+
+    few = queries()
+    for n in range(20):
+        services.comment(request=busy_request, by=dispatcher, text=f"进展 {n}")
+    assert queries() == few <= 5
