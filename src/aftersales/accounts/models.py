@@ -27,6 +27,7 @@ class Position(models.TextChoices):
 
 class Branch(TimeStampedModel):
     """A branch office (分公司) from which engineers depart."""
+    choice_label_fields = ("name",)  # the columns __str__ reads (filter choices load only these)
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     code = models.SlugField(_("code"), max_length=30, unique=True)

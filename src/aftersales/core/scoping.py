@@ -31,6 +31,19 @@ def visible(queryset: QuerySet, user) -> QuerySet:
     return queryset.none()
 
 
+def scope_key(user) -> tuple:
+    """Users with the same key see the same rows through visible()."""
+    if not user or not user.is_authenticated or not user.is_active:
+        return ("nobody",)
+    if user.customer_id:
+        return ("customer", user.customer_id)
+    if user.has_perm(SEE_ALL_BRANCHES):
+        return ("all",)
+    if user.branch_id:
+        return ("branch", user.branch_id)
+    return ("nobody",)
+
+
 def get_visible_or_404(queryset: QuerySet, user, **lookup) -> Model:
     """A foreign object and a missing one look alike: both are 404."""
     try:

@@ -13,6 +13,7 @@ from aftersales.core.models import TimeStampedModel
 
 
 class Customer(TimeStampedModel):
+    choice_label_fields = ("name",)  # the columns __str__ reads (filter choices load only these)
     name = models.CharField(_("name"), max_length=200, unique=True)
     short_name = models.CharField(_("short name"), max_length=50, blank=True)
     branch = models.ForeignKey(
@@ -39,6 +40,7 @@ class Customer(TimeStampedModel):
 
 
 class Project(TimeStampedModel):
+    choice_label_fields = ("name", "contract_number")  # the columns __str__ reads (filter choices load only these)
     customer = models.ForeignKey(Customer, models.PROTECT, related_name="projects", verbose_name=_("customer"))
     branch = models.ForeignKey(
         "accounts.Branch", models.PROTECT, related_name="projects", verbose_name=_("serving branch")

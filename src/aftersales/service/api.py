@@ -256,7 +256,14 @@ class ServiceRequestViewSet(AuditActorMixin, mixins.ListModelMixin, mixins.Retri
         fields = dict(data.validated_data)
         fields.setdefault("channel", Channel.PORTAL if request.user.customer_id else Channel.PHONE)
         created = services.open_request(by=request.user, **fields)
-        return Response(RequestOut(created).data, status=201)  # from memory: open_request keeps its targets, devices, events
+        # Answered from memory (open_request keeps its targets, devices and event), formatted as request_out does.
+        out = api_row({name: created.serializable_value(name) for name in RequestOut.Meta.fields
+                       if name not in ("devices", "targets", "events")})
+        out["devices"] = [device.pk for device in created.devices.all()]
+        out["targets"] = api_rows({name: getattr(t, name) for name in TargetOut.Meta.fields} for t in created.targets.all())
+        out["events"] = [{"id": e.pk, "kind": e.kind, "at": api_value(e.at), "actor": e.actor.display_name if e.actor else None,
+                          "text": e.text, "data": e.data} for e in created.events.all()]
+        return Response({name: out[name] for name in RequestOut.Meta.fields}, status=201)
 
     @extend_schema(responses={200: RequestListOut(many=True)})
     @action(detail=False, methods=["get"])

@@ -1,0 +1,38 @@
+"""Filter-bar choices: rendered once per worker and scope, never shown across scopes, refreshed on change."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def desk(client, user, **params):
+    client.force_login(user)
+    return client.get(reverse("service:desk"), params).content.decode()
+
+
+def test_customer_choices_are_scoped_even_when_cached(client, dispatcher, general_manager, customer_a, customer_b, project_a, project_b):
+    assert customer_b.name in desk(client, general_manager)
+    page = desk(client, dispatcher)  # branch A: the general manager's cached options must not be reused
+    assert customer_a.name in page and customer_b.name not in page
+
+
+def test_cached_choices_cost_no_query_and_keep_the_selection(client, general_manager, customer_a, customer_b, project_a):
+    desk(client, general_manager)
+    client.force_login(general_manager)
+    client.get(reverse("service:desk"))
+    with CaptureQueriesContext(connection) as warm:
+        page = client.get(reverse("service:desk"), {"customer": customer_b.pk}).content.decode()
+    assert not [q for q in warm.captured_queries if 'FROM "customers_customer"' in q["sql"] and "LIMIT" not in q["sql"]]
+    assert f'<option value="{customer_b.pk}" selected>{customer_b.name}</option>' in page
+    assert f'<option value="{customer_a.pk}">{customer_a.name}</option>' in page
+
+
+def test_a_new_customer_appears_at_once(client, general_manager, customer_a):
+    desk(client, general_manager)
+    CustomerFactory(name="新客户<测试>")
+    assert "新客户&lt;测试&gt;" in desk(client, general_manager)
