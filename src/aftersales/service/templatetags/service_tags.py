@@ -6,6 +6,8 @@ from datetime import datetime
 from django import template
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -96,17 +98,61 @@ def countdown_text(due, now) -> str:
     return _("%(time)s overdue") % {"time": duration_text(seconds)}
 
 
-@register.inclusion_tag("service/_countdown.html")
-def countdown(request, now):
-    """The next due time as a live countdown; the inline script in _countdown_script.html updates it."""
-    level = risk(request, now)
-    warns = [t.warn_at for t in open_targets(request) if t.warn_at and t.met_at is None]
+@register.simple_tag
+def countdown(request, now, level=None) -> str:
+    """The next due time as a live countdown; the inline script in _countdown_script.html updates it.
+    Built in Python rather than a template: every list row shows one."""
+    level = level or risk(request, now)
     due = request.next_due_at
-    return {
-        "risk": level, "risk_class": RISK_CLASS[level], "due": due, "warn": min(warns) if warns else None,
-        "text": countdown_text(due, now) if due and level != "paused" else "",
-        "paused": request.paused and request.is_open, "provisional": request.due_provisional and request.is_open,
-    }
+    if request.paused and request.is_open:
+        html = format_html('<span class="badge text-bg-secondary" title="{}"><i class="bi bi-pause-circle"></i> {}</span>',
+                           _("The clock is paused: waiting for the owner"), _("paused"))
+    elif due:
+        warns = [t.warn_at for t in open_targets(request) if t.warn_at and t.met_at is None]
+        html = format_html(
+            '<span class="badge text-bg-{} countdown" data-due="{}"{} title="{} {}"><i class="bi bi-stopwatch"></i> '
+            '<span class="countdown-text">{}</span></span>',
+            RISK_CLASS[level], epoch_ms(due), format_html(' data-warn="{}"', epoch_ms(min(warns))) if warns else "",
+            _("due"), _when(due), countdown_text(due, now) if level != "paused" else "",
+        )
+    else:
+        html = mark_safe('<span class="text-muted small">—</span>')
+    if request.due_provisional and request.is_open:
+        html += format_html(' <span class="badge text-bg-light border" title="{}">{}</span>',
+                            _("The holiday calendar of a year in this span is not known yet; the due time may move."),
+                            _("provisional"))
+    return html
+
+
+QUEUE_ROW = (
+    '<tr class="risk-{}" data-request="{}"><td class="text-nowrap">{}</td>'
+    '<td class="text-nowrap"><a href="{}">{}</a></td><td><span class="badge text-bg-{}">{}</span></td><td>{}{}</td>'
+    '<td class="small">{}<br><span class="text-muted">{}</span></td><td><span class="badge text-bg-{}">{}</span></td>'
+    '<td class="small">{}</td><td>{}</td><td class="small text-nowrap">{}</td></tr>'
+)
+
+
+@register.simple_tag
+def queue_rows(requests, now) -> str:
+    """The desk queue's rows. The queue is the hottest page (every desk polls it each minute); rows built
+    here cost a tenth of a template loop."""
+    rows = []
+    for r in requests:
+        level = risk(r, now)
+        rank = (format_html(' <span class="badge text-bg-light border" title="{}">#{}</span>',
+                            _("The customer's own order of their open requests"), r.customer_rank)
+                if r.customer_rank else "")
+        escalation = (format_html('<span class="badge text-bg-danger">L{}</span>', r.escalation_level)
+                      if r.escalation_level else mark_safe('<span class="text-muted">—</span>'))
+        rows.append(format_html(
+            QUEUE_ROW, level, r.pk, countdown(r, now, level), r.get_absolute_url(), r.number,
+            priority_class(r.priority), r.get_priority_display(), r.title, rank, r.customer.name, r.project.name,
+            state_class(r.state), r.get_state_display(), r.assignee.display_name if r.assignee else "—", escalation,
+            date_format(localtime(r.created_at), "m-d H:i"),
+        ))
+    if not rows:
+        return format_html('<tr><td colspan="9" class="text-muted">{}</td></tr>', _("No open requests."))
+    return mark_safe("".join(rows))  # noqa: S308 - each row built by format_html
 
 
 @register.inclusion_tag("service/_countdown_script.html")
