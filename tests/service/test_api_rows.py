@@ -68,3 +68,22 @@ def test_request_page_api_costs_the_same_for_few_and_many_events(frozen_clock, b
     for n in range(20):
         services.comment(request=busy_request, by=dispatcher, text=f"进展 {n}")
     assert queries() == few <= 5
+
+
+@pytest.mark.parametrize("url", ["/api/requests/queue/", "/api/requests/"])
+def test_request_lists_cost_the_same_for_3_and_30_rows(frozen_clock, dispatcher, engineer, project_a, url):
+    api = APIClient()
+    api.force_authenticate(dispatcher)
+
+    def queries_for(n):
+        while ServiceRequest.objects.count() < n:
+            created = services.open_request(by=dispatcher, project=project_a, priority=Priority.SERIOUS, channel="phone",
+                                            title="摄像机离线", description="-")
+            if created.pk % 3 == 0:
+                services.dispatch(request=created, by=dispatcher, engineer=engineer)
+        api.get(url, {"page_size": 100})
+        with CaptureQueriesContext(connection) as captured:
+            assert len(api.get(url, {"page_size": 100}).json()["results"]) == n
+        return len(captured)
+
+    assert queries_for(3) == queries_for(30) <= 3  # count, page (+ a scoped filter's lookup)
