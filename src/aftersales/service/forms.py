@@ -4,11 +4,15 @@ Choices of related objects always come from `visible()` (SEC-1: form choices too
 
 import base64
 import binascii
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import django_filters
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -29,6 +33,7 @@ MAX_FILES = 10
 SIGNATURE_MAX_BYTES = 1024 * 1024
 DESK_CHANNELS = [Channel.PHONE, Channel.ONSITE, Channel.REMOTE, Channel.EMAIL]
 SATISFACTION_CHOICES = [(n, str(n)) for n in range(5, 0, -1)]
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)  # the request list's date filters
 
 
 # ------------------------------------------------------------------------------------------ uploads
@@ -173,20 +178,39 @@ class DeskFilter(StyledFilterSet):
         return queryset.filter(Q(number__icontains=value) | Q(title__icontains=value))
 
 
+def opened_day_filter(label):
+    """A local (Asia/Shanghai) calendar day of `created_at`; bounded so the day's midnight is a valid datetime."""
+    return django_filters.DateFilter(method="opened_between", label=label,
+                                     widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                                     validators=[MinValueValidator(FIRST_DAY), MaxValueValidator(LAST_DAY)])
+
+
+def local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
+
+
 class RequestListFilter(DeskFilter):
-    """All requests the user may see, closed ones included; customers get no branch or customer filter."""
+    """All requests the user may see, closed ones included; customers get no branch or customer filter.
+    `created_from` / `created_to` are local days, both included: the period is [from 00:00, to + 1 day 00:00)."""
 
     state = django_filters.ChoiceFilter(choices=State.choices, label=_("State"))
     project = ScopedChoiceFilter(Project, label=_("Project"))
+    created_from = opened_day_filter(_("Opened from"))
+    created_to = opened_day_filter(_("Opened until"))
 
     class Meta:
         model = ServiceRequest
-        fields = ["q", "branch", "customer", "project", "priority", "state"]
+        fields = ["q", "branch", "customer", "project", "priority", "state", "created_from", "created_to"]
 
     def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, request=request, **kwargs)
         if request is not None and request.user.customer_id:
             self.filters.pop("customer", None)
+
+    def opened_between(self, queryset, name, value):
+        if name == "created_from":
+            return queryset.filter(created_at__gte=local_midnight(value))
+        return queryset.filter(created_at__lt=local_midnight(value + timedelta(days=1)))
 
 
 class CustomerOrderForm(forms.Form):

@@ -1,10 +1,13 @@
 from django.urls import path
 
 from . import views
+from . import views_export
 
 app_name = "service"
 urlpatterns = [
     path("", views.RequestList.as_view(), name="request_list"),
+    path("export.csv", views_export.RequestExport.as_view(fmt="csv"), name="request_export_csv"),
+    path("export.xlsx", views_export.RequestExport.as_view(fmt="xlsx"), name="request_export_xlsx"),
     path("desk/", views.DeskQueue.as_view(), name="desk"),
     path("desk/new/", views.DeskIntake.as_view(), name="intake"),
     path("desk/projects/", views.ProjectSearch.as_view(), name="project_search"),
