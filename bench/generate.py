@@ -1,15 +1,24 @@
-"""Benchmark data: N service requests with the shape of issue 12, into bench/data/<N>/.
+"""Benchmark data: N service requests with the shape of issue 12, into SQLite (default) or PostgreSQL.
 
-    .venv/bin/python bench/generate.py            # 1,000,000 requests
-    .venv/bin/python bench/generate.py --n 10000  # quick
+    .venv/bin/python bench/generate.py                           # 1,000,000 requests into bench/data/1000000/
+    .venv/bin/python bench/generate.py --n 10000                 # quick
+    .venv/bin/python bench/generate.py --n 10000 --db postgres   # PostgreSQL: bench/data/10000-pg/ (data dir) and the
+                                                                 # cluster bench/data/pg-10000/ (bench/pg.sh)
 
-Method (docs perf-floor.md): `aftersales migrate` into a fresh data dir, the small tables (branches, staff,
-customers, projects, integration key) through the ORM, the big ones (devices, requests, targets, timeline
-events, work orders, request devices) with raw sqlite3 `executemany`, one transaction per table, the
-table's secondary indexes dropped before and rebuilt after; then ANALYZE. Rows are what the app writes:
-valid states and channels, targets with started/due/warn/met/breached times, due times and next_due_at
-on open requests, timeline events, work orders. Writes bench/data/<N>/bench.json (logins, ids, the raw
-integration key) for bench/run.py.
+Method (docs perf-floor.md): `aftersales migrate` into a fresh data dir (and, on PostgreSQL, a fresh database),
+the small tables (branches, staff, customers, projects, integration key) through the ORM, the big ones (devices,
+requests, targets, timeline events, work orders, request devices) from one row generator (big_tables) through a
+writer per database: SQLite, raw sqlite3 `executemany`; PostgreSQL, psycopg `COPY ... FROM STDIN`. Either way
+one transaction per table and slice, the table's secondary indexes (on PostgreSQL also its foreign keys and
+unique constraints) dropped before and rebuilt after; then ANALYZE (PostgreSQL: VACUUM ANALYZE, and every
+loaded table's id sequence set past its largest id). Rows are what the app writes: valid states and channels,
+targets with started/due/warn/met/breached times, due times and next_due_at on open requests, timeline events,
+work orders. Writes <data dir>/bench.json (logins, ids, the raw integration key) for bench/run.py.
+
+--db postgres (or AFTERSALES_DB=postgres) uses the server named by AFTERSALES_DB_HOST / AFTERSALES_DB_PORT
+(AFTERSALES_DB_NAME, _USER, _PASSWORD as the product reads them) when either is set, and drops and recreates
+that database; otherwise the bench cluster bench/data/pg-<N>/, started through bench/pg.sh when it is not
+running and stopped again at the end.
 """
 
 import argparse
@@ -21,6 +30,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -41,7 +51,8 @@ OPEN_STATES = ["new"] * 30 + ["replied"] * 30 + ["dispatched"] * 15 + ["en_route
 
 
 def ts(moment: datetime) -> str:
-    """How Django's SQLite backend stores an aware datetime (UTC, naive text)."""
+    """How Django's SQLite backend stores an aware datetime (UTC, naive text); the PostgreSQL loader reads it in
+    a session whose time zone is UTC."""
     return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
@@ -49,10 +60,55 @@ def log(msg: str) -> None:
     print(msg, flush=True)
 
 
+def data_dir_for(n: int, db: str) -> Path:
+    """bench/data/<n>/ for SQLite, bench/data/<n>-pg/ for PostgreSQL (the cluster itself is in bench/data/pg-<n>/)."""
+    return BENCH / "data" / (f"{n}-pg" if db == "postgres" else str(n))
+
+
+@contextmanager
+def bench_database(db: str, n: int):
+    """The AFTERSALES_DB* environment of the database to use (see the module docstring)."""
+    if db == "sqlite":
+        yield {"AFTERSALES_DB": "sqlite"}
+        return
+    keys = ("AFTERSALES_DB_HOST", "AFTERSALES_DB_PORT", "AFTERSALES_DB_NAME", "AFTERSALES_DB_USER")
+    if os.environ.get("AFTERSALES_DB_HOST") or os.environ.get("AFTERSALES_DB_PORT"):
+        yield {"AFTERSALES_DB": "postgres", **{k: os.environ[k] for k in keys if os.environ.get(k)}}
+        return
+    pg_sh = ["sh", str(BENCH / "pg.sh")]
+    was_running = subprocess.run([*pg_sh, "status", str(n)], capture_output=True).returncode == 0
+    log(subprocess.run([*pg_sh, "up", str(n)], check=True, stdout=subprocess.PIPE, text=True).stdout.strip())
+    port = (BENCH / "data" / f"pg-{n}" / "port").read_text().strip()
+    try:
+        yield {"AFTERSALES_DB": "postgres", "AFTERSALES_DB_HOST": "127.0.0.1", "AFTERSALES_DB_PORT": port,
+               "AFTERSALES_DB_NAME": "aftersales", "AFTERSALES_DB_USER": "postgres"}
+    finally:
+        if not was_running:
+            subprocess.run([*pg_sh, "down", str(n)], check=True)
+            log(f"stopped the PostgreSQL cluster bench/data/pg-{n}/ (keep it running: sh bench/pg.sh up {n} first)")
+
+
+def pg_conninfo(env: dict, dbname: str | None = None) -> dict:
+    """psycopg.connect() arguments for the database the product reads from env (its defaults: settings._postgres)."""
+    password = env.get("AFTERSALES_DB_PASSWORD")
+    if env.get("AFTERSALES_DB_PASSWORD_FILE"):
+        password = Path(env["AFTERSALES_DB_PASSWORD_FILE"]).read_text().strip()
+    return {"host": env.get("AFTERSALES_DB_HOST", "127.0.0.1"), "port": env.get("AFTERSALES_DB_PORT", "5432"),
+            "user": env.get("AFTERSALES_DB_USER", "postgres"), "password": password or None,
+            "dbname": dbname or env.get("AFTERSALES_DB_NAME", "aftersales")}
+
+
 def migrate(data_dir: Path, env: dict) -> None:
     if data_dir.exists():
         shutil.rmtree(data_dir)
     data_dir.mkdir(parents=True)
+    if env["AFTERSALES_DB"] == "postgres":
+        import psycopg
+
+        name = pg_conninfo(env)["dbname"]
+        with psycopg.connect(**pg_conninfo(env, "postgres"), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{name}"')
     subprocess.run([str(VENV_BIN / "aftersales"), "migrate", "-v0"], env=env, check=True, cwd=ROOT)
 
 
@@ -135,41 +191,145 @@ def small_tables(rng: random.Random) -> dict:
     }
 
 
-def drop_indexes(db: sqlite3.Connection, table: str) -> list[str]:
-    rows = db.execute("SELECT name, sql FROM sqlite_master WHERE type='index' AND tbl_name=? AND sql IS NOT NULL", (table,)).fetchall()
-    for name, _sql in rows:
-        db.execute(f'DROP INDEX "{name}"')
-    return [sql for _name, sql in rows]
+class SqliteWriter:
+    """Raw sqlite3 `executemany` (50,000 rows a call); secondary indexes dropped and rebuilt from their SQL."""
 
+    def __init__(self, path: Path):
+        self.path = path
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=OFF")
+        self.db.execute("PRAGMA cache_size=-400000")
+        self.db.execute("PRAGMA temp_store=MEMORY")
 
-def load_table(db: sqlite3.Connection, table: str, columns: list[str], rows, *, keep_indexes=False) -> tuple[int, float]:
-    started = time.perf_counter()
-    db.execute("BEGIN")
-    indexes = [] if keep_indexes else drop_indexes(db, table)
-    sql = f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES ({", ".join("?" * len(columns))})'
-    count = 0
-    batch = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= 50_000:
-            db.executemany(sql, batch)
+    def next_id(self, table: str) -> int:
+        return self.db.execute(f'SELECT COALESCE(MAX(id), 0) + 1 FROM "{table}"').fetchone()[0]
+
+    def drop_indexes(self, table: str) -> list[str]:
+        """Drops the table's secondary indexes; returns the statements that rebuild them."""
+        rows = self.db.execute("SELECT name, sql FROM sqlite_master WHERE type='index' AND tbl_name=? AND sql IS NOT NULL",
+                               (table,)).fetchall()
+        self.run([f'DROP INDEX "{name}"' for name, _sql in rows])
+        return [sql for _name, sql in rows]
+
+    def run(self, statements: list[str]) -> None:
+        self.db.execute("BEGIN")
+        for sql in statements:
+            self.db.execute(sql)
+        self.db.execute("COMMIT")
+
+    def insert(self, table: str, columns: list[str], rows) -> int:
+        sql = f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES ({", ".join("?" * len(columns))})'
+        count = 0
+        batch = []
+        self.db.execute("BEGIN")
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= 50_000:
+                self.db.executemany(sql, batch)
+                count += len(batch)
+                batch.clear()
+        if batch:
+            self.db.executemany(sql, batch)
             count += len(batch)
-            batch.clear()
-    if batch:
-        db.executemany(sql, batch)
-        count += len(batch)
-    for index_sql in indexes:
-        db.execute(index_sql)
-    db.execute("COMMIT")
+        self.db.execute("COMMIT")
+        return count
+
+    def finish(self) -> dict:
+        started = time.perf_counter()
+        self.db.execute("ANALYZE")
+        timings = {"ANALYZE": (0, time.perf_counter() - started)}
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.db.close()
+        return timings
+
+    def describe(self) -> dict:
+        return {"db": "sqlite", "db_version": f"SQLite {sqlite3.sqlite_version}", "db_bytes": self.path.stat().st_size}
+
+
+class PostgresWriter:
+    """psycopg `COPY ... FROM STDIN` (write_row), in a session whose time zone is UTC (ts() writes naive UTC).
+    Before loading a table its foreign keys, unique constraints and secondary indexes are dropped (the primary
+    key and CHECK constraints stay); after, they are recreated, which validates the foreign keys in one pass."""
+
+    def __init__(self, conninfo: dict):
+        import psycopg
+
+        self.db = psycopg.connect(**conninfo)
+        self.db.execute("SET TIME ZONE 'UTC'")
+        self.db.execute("SET maintenance_work_mem = '512MB'")  # index builds
+        self.db.commit()
+        self.loaded = set()
+
+    def next_id(self, table: str) -> int:
+        value = self.db.execute(f'SELECT COALESCE(MAX(id), 0) + 1 FROM "{table}"').fetchone()[0]
+        self.db.commit()
+        return value
+
+    def drop_indexes(self, table: str) -> list[str]:
+        """Drops them; returns the statements that recreate them: indexes, then unique constraints, then foreign keys."""
+        indexes = self.db.execute("""
+            SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+            WHERE x.indrelid = %s::regclass
+              AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conrelid = x.indrelid AND c.conindid = x.indexrelid)
+            ORDER BY i.relname""", (table,)).fetchall()
+        constraints = self.db.execute("""
+            SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+            WHERE conrelid = %s::regclass AND contype IN ('u', 'f') ORDER BY contype DESC, conname""", (table,)).fetchall()
+        self.run([f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"' for name, _sql in reversed(constraints)]
+                 + [f'DROP INDEX "{name}"' for name, _sql in indexes])
+        return [sql for _name, sql in indexes] + [f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}'
+                                                  for name, definition in constraints]
+
+    def run(self, statements: list[str]) -> None:
+        for sql in statements:
+            self.db.execute(sql)
+        self.db.commit()
+
+    def insert(self, table: str, columns: list[str], rows) -> int:
+        count = 0
+        with self.db.cursor() as cursor:
+            with cursor.copy(f'COPY "{table}" ({", ".join(columns)}) FROM STDIN') as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    count += 1
+        self.db.commit()
+        self.loaded.add(table)
+        return count
+
+    def finish(self) -> dict:
+        """Every loaded table's id sequence set past its largest id (the product inserts after), VACUUM ANALYZE
+        (statistics, and the visibility map, so autovacuum does not start on the fresh rows during a run)."""
+        started = time.perf_counter()
+        for table in sorted(self.loaded):
+            self.db.execute(f"""SELECT setval(pg_get_serial_sequence(%s, 'id'), COALESCE(MAX(id), 0) + 1, false)
+                                FROM "{table}" """, (table,))
+        self.db.commit()
+        timings = {"sequences (setval)": (len(self.loaded), time.perf_counter() - started)}
+        started = time.perf_counter()
+        self.db.autocommit = True
+        self.db.execute("VACUUM (ANALYZE)")
+        timings["VACUUM ANALYZE"] = (0, time.perf_counter() - started)
+        return timings
+
+    def describe(self) -> dict:
+        version = self.db.execute("SHOW server_version").fetchone()[0].split()[0]
+        size = self.db.execute("SELECT pg_database_size(current_database())").fetchone()[0]
+        self.db.close()
+        return {"db": "postgres", "db_version": f"PostgreSQL {version}", "db_bytes": size}
+
+
+def load_table(writer, table: str, columns: list[str], rows, *, keep_indexes=False) -> tuple[int, float]:
+    started = time.perf_counter()
+    indexes = [] if keep_indexes else writer.drop_indexes(table)
+    count = writer.insert(table, columns, rows)
+    writer.run(indexes)
     return count, time.perf_counter() - started
 
 
-def big_tables(db_path: Path, n: int, meta: dict, rng: random.Random, now: datetime) -> dict:
-    db = sqlite3.connect(db_path, isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=OFF")
-    db.execute("PRAGMA cache_size=-400000")
-    db.execute("PRAGMA temp_store=MEMORY")
+def big_tables(writer, n: int, meta: dict, rng: random.Random, now: datetime) -> dict:
+    """The rows of the big tables, the same for every database; `writer` (SqliteWriter, PostgresWriter) stores them.
+    Devices and requests carry explicit ids (from the table's next id), their children refer to them."""
     timings = {}
     from aftersales.core.demo import MODELS, PLACES, SHARE
 
@@ -180,6 +340,8 @@ def big_tables(db_path: Path, n: int, meta: dict, rng: random.Random, now: datet
     per_project = N_DEVICES // len(projects)
     stamp = ts(now - timedelta(days=3000))
     device_serials = {}  # customer -> [serial] (for alarm events)
+    first_device = writer.next_id("assets_device")
+    device_base = {p[0]: first_device + k * per_project for k, p in enumerate(projects)}
 
     def devices():
         i = 0
@@ -191,16 +353,14 @@ def big_tables(db_path: Path, n: int, meta: dict, rng: random.Random, now: datet
                 serial = f"BS{i:09d}"
                 if customer_id == meta["key_customer"]:
                     device_serials.setdefault(customer_id, []).append(serial)
-                yield (stamp, stamp, f"{code}-{i:06d}", model, serial, rng.choice(PLACES), None, "", "", f"bl{i:012d}",
+                yield (first_device + i - 1, stamp, stamp, f"{code}-{i:06d}", model, serial, rng.choice(PLACES), None, "", "", f"bl{i:012d}",
                        None, None, None, None, None, None, project_id, cats[code], makers[maker])
 
-    count, took = load_table(db, "assets_device", [
-        "created_at", "updated_at", "name", "model", "serial_number", "location", "installed_on", "supplier", "notes",
+    count, took = load_table(writer, "assets_device", [
+        "id", "created_at", "updated_at", "name", "model", "serial_number", "location", "installed_on", "supplier", "notes",
         "label_code", "warranty_start_override", "manufacturer_warranty_end_override", "warranty_end_override",
         "warranty_start", "manufacturer_warranty_end", "warranty_end", "project_id", "category_id", "manufacturer_id"], devices())
     timings["assets_device"] = (count, took)
-    first_device = db.execute("SELECT MIN(id) FROM assets_device").fetchone()[0]
-    device_base = {p[0]: first_device + k * per_project for k, p in enumerate(projects)}
 
     # ------------------------------------------------------------------ requests and their targets, events, work orders
     span = timedelta(days=365 * YEARS)
@@ -211,7 +371,7 @@ def big_tables(db_path: Path, n: int, meta: dict, rng: random.Random, now: datet
     dispatchers = {b: roles.get("dispatcher", []) for b, roles in meta["staff_by_branch"].items()}
     policy = meta["policy"]
     targets, events, work_orders, links = [], [], [], []
-    first_id = (db.execute("SELECT seq FROM sqlite_sequence WHERE name='service_servicerequest'").fetchone() or (0,))[0] + 1
+    first_id = writer.next_id("service_servicerequest")
     project_weights = [rng.paretovariate(1.5) for _ in projects]  # some customers report far more than others
     chosen_projects = rng.choices(projects, project_weights, k=n)
 
@@ -283,7 +443,7 @@ def big_tables(db_path: Path, n: int, meta: dict, rng: random.Random, now: datet
                                     None, engineer, rid))
             if k % 3 == 1:
                 links.append((rid, device_base[project_id] + rng.randrange(per_project)))
-            yield (ts(created), ts(closed or resolved or replied or created), f"SR{rid:07d}", "报修人", "13900000000",
+            yield (rid, ts(created), ts(closed or resolved or replied or created), f"SR{rid:07d}", "报修人", "13900000000",
                    channel, priority, None, f"故障报修 {rid}", "设备故障，请尽快处理。", "", "", state,
                    "onsite" if replied else "", "上门处理" if replied else "", None, "", 0, 0,
                    ts(reply_due) if is_open and replied is None else None,
@@ -292,7 +452,7 @@ def big_tables(db_path: Path, n: int, meta: dict, rng: random.Random, now: datet
                    ts(replied) if replied else None, ts(resolved) if resolved else None, ts(closed) if closed else None,
                    f"bt{rid:014d}", 1, None, assignee, branch_id, customer_id, project_id, None, policy, 1)
 
-    columns = ["created_at", "updated_at", "number", "reporter_name", "reporter_phone", "channel", "priority", "customer_rank",
+    columns = ["id", "created_at", "updated_at", "number", "reporter_name", "reporter_phone", "channel", "priority", "customer_rank",
                "title", "description", "business_impact", "specialty", "state", "service_mode", "plan", "scheduled_for",
                "contingency_plan", "escalation_level", "paused", "reply_due_at", "resolve_due_at", "next_due_at",
                "next_check_at", "due_provisional", "replied_at", "resolved_at", "closed_at", "public_token", "version",
@@ -307,14 +467,12 @@ def big_tables(db_path: Path, n: int, meta: dict, rng: random.Random, now: datet
     slice_size = 100_000
     dropped = {}
     for table in totals:
-        db.execute("BEGIN")
-        dropped[table] = drop_indexes(db, table)
-        db.execute("COMMIT")
+        dropped[table] = writer.drop_indexes(table)
     done = 0
     while done < n:
         take = min(slice_size, n - done)
         part = (next(gen) for _ in range(take))
-        c, t = load_table(db, "service_servicerequest", columns, part, keep_indexes=True)
+        c, t = load_table(writer, "service_servicerequest", columns, part, keep_indexes=True)
         totals["service_servicerequest"][0] += c
         totals["service_servicerequest"][1] += t
         for table, cols, rows in (
@@ -327,7 +485,7 @@ def big_tables(db_path: Path, n: int, meta: dict, rng: random.Random, now: datet
                                    "request_id"], work_orders),
             ("service_servicerequest_devices", ["servicerequest_id", "device_id"], links),
         ):
-            c, t = load_table(db, table, cols, iter(rows), keep_indexes=True)
+            c, t = load_table(writer, table, cols, iter(rows), keep_indexes=True)
             totals[table][0] += c
             totals[table][1] += t
             rows.clear()
@@ -335,15 +493,10 @@ def big_tables(db_path: Path, n: int, meta: dict, rng: random.Random, now: datet
         log(f"  {done:,} requests")
     for table, sqls in dropped.items():
         started = time.perf_counter()
-        for index_sql in sqls:
-            db.execute(index_sql)
+        writer.run(sqls)
         timings[f"{table} indexes"] = (len(sqls), time.perf_counter() - started)
     timings.update({k: tuple(v) for k, v in totals.items()})
-    started = time.perf_counter()
-    db.execute("ANALYZE")
-    timings["ANALYZE"] = (0, time.perf_counter() - started)
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    db.close()
+    timings.update(writer.finish())
     meta["alarm_serials"] = device_serials.get(meta["key_customer"], [])
     return timings
 
@@ -351,13 +504,19 @@ def big_tables(db_path: Path, n: int, meta: dict, rng: random.Random, now: datet
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=1_000_000, help="service requests (default 1,000,000)")
+    parser.add_argument("--db", choices=("sqlite", "postgres"), default=os.environ.get("AFTERSALES_DB", "sqlite"),
+                        help="database (default: AFTERSALES_DB, else sqlite)")
     parser.add_argument("--seed", type=int, default=12)
     args = parser.parse_args()
-    data_dir = BENCH / "data" / str(args.n)
-    env = {**os.environ, "AFTERSALES_DATA_DIR": str(data_dir), "AFTERSALES_DB": "sqlite", "AFTERSALES_LOG_LEVEL": "WARNING"}
-    os.environ.update({k: env[k] for k in ("AFTERSALES_DATA_DIR", "AFTERSALES_DB", "AFTERSALES_LOG_LEVEL")})
+    with bench_database(args.db, args.n) as db_env:
+        return generate(args, data_dir_for(args.n, args.db), db_env)
+
+
+def generate(args, data_dir: Path, db_env: dict) -> int:
+    env = {**os.environ, **db_env, "AFTERSALES_DATA_DIR": str(data_dir), "AFTERSALES_LOG_LEVEL": "WARNING"}
+    os.environ.update({k: env[k] for k in (*db_env, "AFTERSALES_DATA_DIR", "AFTERSALES_LOG_LEVEL")})
     total = time.perf_counter()
-    log(f"generating {args.n:,} requests into {data_dir}")
+    log(f"generating {args.n:,} requests into {data_dir} ({args.db})")
     t = time.perf_counter()
     migrate(data_dir, env)
     log(f"migrate: {time.perf_counter() - t:.1f} s")
@@ -374,16 +533,17 @@ def main() -> int:
     log(f"small tables (ORM): {time.perf_counter() - t:.1f} s")
     connection.close()
     now = datetime.now(UTC).replace(tzinfo=None)
-    timings = big_tables(data_dir / "aftersales.sqlite3", args.n, meta, rng, now)
+    writer = PostgresWriter(pg_conninfo(env)) if args.db == "postgres" else SqliteWriter(data_dir / "aftersales.sqlite3")
+    timings = big_tables(writer, args.n, meta, rng, now)
     for table, (count, took) in timings.items():
-        log(f"  {table:34s} {count:>10,} rows  {took:7.1f} s")
+        log(f"  {table:40s} {count:>10,} rows  {took:7.1f} s")
     elapsed = time.perf_counter() - total
+    meta.update(writer.describe())
     meta.update({"n": args.n, "generated_at": now.isoformat() + "Z", "generation_seconds": round(elapsed, 1),
-                 "db_bytes": (data_dir / "aftersales.sqlite3").stat().st_size,
                  "timings": {k: [c, round(s, 2)] for k, (c, s) in timings.items()}})
     meta.pop("projects_list", None)
     (data_dir / "bench.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1))
-    log(f"done in {elapsed:.1f} s; database {meta['db_bytes'] / 2**20:,.0f} MiB")
+    log(f"done in {elapsed:.1f} s; {meta['db_version']} database {meta['db_bytes'] / 2**20:,.0f} MiB")
     return 0
 
 

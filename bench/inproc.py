@@ -1,10 +1,10 @@
 """In-process figures for bench/run.py (run as a subprocess with AFTERSALES_DATA_DIR set; prints one JSON object).
 
 * queries per call of each benchmarked endpoint (Django test client + CaptureQueriesContext), with the SQL and
-  EXPLAIN QUERY PLAN of each query (the evidence for index advice);
+  EXPLAIN QUERY PLAN (PostgreSQL: EXPLAIN) of each query (the evidence for index advice);
 * the SLA sweep with nothing due and with 1,000 due (in a transaction rolled back afterwards, so it repeats);
 * the compliance summary for one month (all branches) and one customer's year;
-* the data floor: the queue page query, its COUNT and the compliance aggregate run directly with sqlite3;
+* the data floor: the queue page query, its COUNT and the compliance aggregate run directly with sqlite3 (or psycopg);
 * the CSV export of one customer's year, if the product has one;
 * a pyinstrument profile of the hot calls, when pyinstrument is installed.
 """
@@ -15,7 +15,7 @@ import sqlite3
 import statistics
 import sys
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -38,6 +38,21 @@ from aftersales.service.models import OPEN_STATES, ServiceRequest, SlaAlert, Tim
 
 META = json.loads((Path(os.environ["AFTERSALES_DATA_DIR"]) / "bench.json").read_text())
 DB_PATH = Path(os.environ["AFTERSALES_DATA_DIR"]) / "aftersales.sqlite3"
+PG = connection.vendor == "postgresql"
+DRIVER = "psycopg" if PG else "sqlite3"  # the data floor's
+EXPLAIN = "EXPLAIN " if PG else "EXPLAIN QUERY PLAN "
+
+
+def raw_connection():
+    """The data floor's connection, outside Django: sqlite3 on the file, or psycopg on the same database (autocommit,
+    parameters bound server-side, never prepared: every execution is planned with its values)."""
+    if not PG:
+        return sqlite3.connect(DB_PATH)
+    import psycopg
+
+    db = connection.settings_dict
+    return psycopg.connect(dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"] or None, host=db["HOST"],
+                           port=db["PORT"], autocommit=True, prepare_threshold=None)
 
 
 class Capture(CaptureQueriesContext):
@@ -73,18 +88,18 @@ def timed(fn, repeat=5):
 
 def plan(sql: str) -> list[str]:
     with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN QUERY PLAN " + sql)
+        cursor.execute(EXPLAIN + sql)
         return [row[-1] for row in cursor.fetchall()]
 
 
-BOUND = {}  # label -> [(sql with ?, params)] as Django sent them
+BOUND = {}  # label -> [(sql with ? (sqlite3) or %s (psycopg), params)] as Django's SQL compiler made them
 
 
 def call(client, method, path, label=None, **kwargs):
     sent = []
 
     def keep(execute, sql, params, many, context):
-        sent.append((sql.replace("%s", "?"), list(params or ())))
+        sent.append((sql if PG else sql.replace("%s", "?"), list(params or ())))
         return execute(sql, params, many, context)
 
     with Capture(connection) as ctx, connection.execute_wrapper(keep):
@@ -198,10 +213,10 @@ def compliance_figures(params: dict) -> dict:
     ysql = ctx.captured_queries[-1]["sql"]
     out["one customer's year"] = {"year": year, "customer": busiest, "median_ms": round(med, 1), "min_ms": round(best, 1),
                                   "rows": rows, "sql": ysql, "plan": plan(ysql)}
-    # the data floor of the aggregate: the same SQL straight through sqlite3
-    raw = sqlite3.connect(DB_PATH)
-    out["raw sqlite3, one month"] = round(timed(lambda: raw.execute(sql).fetchall())[0], 1)
-    out["raw sqlite3, customer year"] = round(timed(lambda: raw.execute(ysql).fetchall())[0], 1)
+    # the data floor of the aggregate: the same SQL straight through sqlite3 (psycopg)
+    raw = raw_connection()
+    out[f"raw {DRIVER}, one month"] = round(timed(lambda: raw.execute(sql).fetchall())[0], 1)
+    out[f"raw {DRIVER}, customer year"] = round(timed(lambda: raw.execute(ysql).fetchall())[0], 1)
     raw.close()
     return out
 
@@ -209,8 +224,9 @@ def compliance_figures(params: dict) -> dict:
 def data_floor(endpoints: dict) -> dict:
     """The queue's own queries (COUNT + page), straight through sqlite3: once with the parameters bound as Django
     sends them, once with the values inlined as literals (SQLite can use a partial index only when it can prove the
-    index's WHERE from the query, which it cannot for a bound parameter)."""
-    raw = sqlite3.connect(DB_PATH)
+    index's WHERE from the query, which it cannot for a bound parameter). On PostgreSQL through psycopg, the same
+    two ways; there Django sends the literals (its psycopg backend binds on the client side)."""
+    raw = raw_connection()
     out = {}
     for i, (sql, params) in enumerate(BOUND.get("desk queue API", [])):
         if "service_servicerequest" in sql and sql.lstrip().upper().startswith("SELECT"):
@@ -219,19 +235,92 @@ def data_floor(endpoints: dict) -> dict:
             inlined = timed(lambda: raw.execute(inlined_sql).fetchall(), repeat=20)[0]
             out[f"desk queue API query {i + 1}"] = {
                 "ms": round(bound, 3), "ms_literals": round(inlined, 3), "sql": inlined_sql,
-                "plan_bound": [r[-1] for r in raw.execute("EXPLAIN QUERY PLAN " + sql, params)],
-                "plan_literals": [r[-1] for r in raw.execute("EXPLAIN QUERY PLAN " + inlined_sql)]}
+                "django_sends": "literals" if PG else "bound",
+                "plan_bound": [r[-1] for r in raw.execute(EXPLAIN + sql, params)],
+                "plan_literals": [r[-1] for r in raw.execute(EXPLAIN + inlined_sql)]}
     raw.close()
     return out
 
 
-def csv_export() -> dict:
-    from django.urls import get_resolver
+def _read_export(client, path: str, *, trace: bool) -> dict:
+    """One export read to its end as a browser would: time to the first byte (BOM + header), to the first data row
+    (the query has run and its first chunk is read) and to the last byte. With `trace`, the peak of Python's heap
+    (tracemalloc, which slows the run: its times are not reported); without, the growth of the peak RSS."""
+    import tracemalloc
 
-    names = [p for p in get_resolver().reverse_dict.keys() if isinstance(p, str) and "export" in p and "request" in p]
-    return {"exists": bool(names), "routes": names,
-            "note": "no streamed CSV export of service requests exists in the product (only the device import/export "
-                    "in assets); not measured" if not names else ""}
+    def peak_rss_kib() -> int:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+        return 0
+
+    try:
+        Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current RSS (Linux)
+    except OSError:
+        pass
+    rss_before = peak_rss_kib()
+    if trace:
+        tracemalloc.start()
+    with Capture(connection) as ctx:
+        started = time.perf_counter()
+        response = client.get(path)
+        chunks = iter(response.streaming_content)
+        size = len(next(chunks))
+        first_byte = time.perf_counter() - started
+        first_row = None
+        rows = 0
+        for chunk in chunks:
+            if first_row is None:
+                first_row = time.perf_counter() - started
+            rows += 1  # one chunk per line
+            size += len(chunk)
+        total = time.perf_counter() - started
+        response.close()
+    out = {"status": response.status_code, "streaming": response.streaming, "rows": rows, "bytes": size,
+           "queries": ctx.count}
+    if trace:
+        out["python_peak_kib"] = round(tracemalloc.get_traced_memory()[1] / 1024)
+        tracemalloc.stop()
+    else:
+        out |= {"first_byte_ms": round(first_byte * 1000, 1), "first_row_ms": round((first_row or total) * 1000, 1),
+                "total_ms": round(total * 1000, 1), "rss_peak_growth_kib": peak_rss_kib() - rss_before}
+    return out
+
+
+def csv_export() -> dict:
+    """Issue 12: GET /service/export.csv (the request list's filters) for the customer with the most requests in one
+    local year, as the general manager filtering by customer and year; the same customer's busiest month; and all of
+    one branch (the whole list of a branch-scoped manager). Each is read once for times and RSS and once under
+    tracemalloc for Python's peak heap: flat memory means the peak does not grow with the rows."""
+    from django.db.models import Count
+    from django.db.models.functions import ExtractMonth, ExtractYear
+
+    gm = User.objects.get(username=META["gm"])
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(gm)
+    per_year = (ServiceRequest.objects.annotate(year=ExtractYear("created_at")).values("customer_id", "year")
+                .annotate(n=Count("pk")).order_by("-n", "customer_id", "year").first())
+    customer, year = per_year["customer_id"], per_year["year"]
+    per_month = (ServiceRequest.objects.filter(customer_id=customer).annotate(year=ExtractYear("created_at"),
+                                                                              month=ExtractMonth("created_at"))
+                 .filter(year=year).values("month").annotate(n=Count("pk")).order_by("-n", "month").first())
+    month = per_month["month"]
+    month_end = (date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)).isoformat()
+    branch = ServiceRequest.objects.filter(customer_id=customer).values_list("branch_id", flat=True).first()
+    url = "/service/export.csv"
+    cases = {
+        "one month": f"{url}?customer={customer}&created_from={year}-{month:02d}-01&created_to={month_end}",
+        "one year": f"{url}?customer={customer}&created_from={year}-01-01&created_to={year}-12-31",
+        "one branch, everything": f"{url}?branch={branch}",
+    }
+    _read_export(client, cases["one month"], trace=False)  # warm-up: imports, translations, session
+    out = {"exists": True, "routes": ["service:request_export_csv", "service:request_export_xlsx"], "customer": customer,
+           "year": year, "month": month, "branch": branch, "requests in the year": per_year["n"], "cases": {}}
+    for label, path in cases.items():
+        figures = _read_export(client, path, trace=False)
+        figures["python_peak_kib"] = _read_export(client, path, trace=True)["python_peak_kib"]
+        out["cases"][label] = {"path": path, **figures}
+    return out
 
 
 def profiles(params: dict) -> dict:

@@ -3,7 +3,11 @@
     .venv/bin/python bench/generate.py --n 10000     # once per size
     .venv/bin/python bench/run.py --n 10000          # writes bench/RESULTS.md (and bench/data/<n>/results.json)
 
-Options: --duration 10 (seconds per wrk run), --warmup 3, --only queue_api,create (subset), --no-write.
+    .venv/bin/python bench/generate.py --n 10000 --db postgres   # the same on PostgreSQL (bench/data/10000-pg/,
+    .venv/bin/python bench/run.py --n 10000 --db postgres        # cluster bench/data/pg-10000/, see generate.py)
+
+Options: --db sqlite|postgres (default: AFTERSALES_DB, else sqlite), --duration 10 (seconds per wrk run),
+--warmup 3, --only queue_api,create (subset), --no-write.
 """
 
 import argparse
@@ -23,6 +27,8 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from generate import bench_database, data_dir_for, pg_conninfo
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -104,6 +110,36 @@ class Server:
         self.log.close()
 
 
+class Db:
+    """The run's own connection, for the workload parameters and the checks: sqlite3 on the file, or psycopg
+    (autocommit) on the database the server uses. SQL is written with `?` placeholders for both."""
+
+    def __init__(self, data_dir: Path, env: dict):
+        self.kind = env["AFTERSALES_DB"]
+        if self.kind == "postgres":
+            import psycopg
+
+            self.conn = psycopg.connect(**pg_conninfo(env), autocommit=True)
+        else:
+            self.conn = sqlite3.connect(data_dir / "aftersales.sqlite3", timeout=30)
+
+    def execute(self, sql: str, params=()):
+        if not params:
+            return self.conn.execute(sql)
+        return self.conn.execute(sql.replace("?", "%s") if self.kind == "postgres" else sql, params)
+
+    def describe(self) -> dict:
+        """The database, its version and (PostgreSQL) the settings that matter for the figures."""
+        if self.kind != "postgres":
+            return {"db": "sqlite", "db_version": f"SQLite {sqlite3.sqlite_version}"}
+        settings = {name: self.execute(f"SHOW {name}").fetchone()[0] for name in (
+            "server_version", "shared_buffers", "work_mem", "effective_cache_size", "jit", "synchronous_commit", "fsync")}
+        return {"db": "postgres", "db_version": f"PostgreSQL {settings.pop('server_version').split()[0]}", "db_settings": settings}
+
+    def close(self):
+        self.conn.close()
+
+
 def token(base: str, username: str, password: str) -> str:
     data = urllib.parse.urlencode({"username": username, "password": password}).encode()
     with urllib.request.urlopen(base + "/api/auth/token/", data=data, timeout=10) as r:
@@ -159,13 +195,14 @@ def month_bounds(year: int, month: int) -> tuple[str, str]:
     return start.isoformat(), end.isoformat()
 
 
-def build_params(db: sqlite3.Connection, meta: dict, run_id: str) -> dict:
+def build_params(db: Db, meta: dict, run_id: str) -> dict:
     rng = random.Random(1)
     branch = meta["dispatcher_branch"]
     ids = [r[0] for r in db.execute("SELECT id FROM service_servicerequest WHERE branch_id=? ORDER BY random() LIMIT 5000", (branch,))]
     customers = [c for c, b in meta["customers"] if b == branch]
     projects = [p for p, _c, b in meta["projects"] if b == branch]
-    first = datetime.fromisoformat(db.execute("SELECT MIN(created_at) FROM service_servicerequest").fetchone()[0])
+    first = db.execute("SELECT MIN(created_at) FROM service_servicerequest").fetchone()[0]
+    first = first.astimezone(UTC) if isinstance(first, datetime) else datetime.fromisoformat(first)  # psycopg / sqlite3
     keys, months = [], []
     y, m = first.year, first.month
     now = datetime.now(UTC)
@@ -204,16 +241,31 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--only", default="")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--db", choices=("sqlite", "postgres"), default=os.environ.get("AFTERSALES_DB", "sqlite"),
+                        help="database (default: AFTERSALES_DB, else sqlite); the data of `generate.py --db` of the same N")
     args = parser.parse_args()
-    data_dir = BENCH / "data" / str(args.n)
+    data_dir = data_dir_for(args.n, args.db)
+    if not (data_dir / "bench.json").exists():
+        sys.exit(f"{data_dir / 'bench.json'} missing: run bench/generate.py --n {args.n} --db {args.db} first")
+    with bench_database(args.db, args.n) as db_env:
+        os.environ.update(db_env)  # for the servers and inproc.py
+        return run(args, data_dir)
+
+
+def run(args, data_dir: Path) -> int:
     meta = json.loads((data_dir / "bench.json").read_text())
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    db = sqlite3.connect(data_dir / "aftersales.sqlite3", timeout=30)
+    db = Db(data_dir, os.environ)
     params = build_params(db, meta, run_id)
     only = set(filter(None, args.only.split(",")))
     results = {"n": args.n, "run_id": run_id, "machine": machine(), "command": " ".join([".venv/bin/python", "bench/run.py", *sys.argv[1:]]),
                "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "generation": meta.get("timings"),
-               "generation_seconds": meta.get("generation_seconds"), "db_bytes": meta.get("db_bytes"), "http": {}, "checks": {}}
+               "generation_seconds": meta.get("generation_seconds"), "db_bytes": meta.get("db_bytes"), **db.describe(),
+               "http": {}, "checks": {}}
+    if results["db"] == "postgres":
+        import psycopg
+
+        results["machine"]["versions"].update({"PostgreSQL": results["db_version"].split()[1], "psycopg": psycopg.__version__})
 
     # ------------------------------------------------------------------ the framework floor
     floor = Server(data_dir, "floor_settings", data_dir / "floor-gunicorn.log")
