@@ -51,3 +51,13 @@ def test_inactive_users_have_no_permissions(dispatcher):
     assert fresh(dispatcher).has_perm("service.handle_request")
     User.objects.filter(pk=dispatcher.pk).update(is_active=False)
     assert not fresh(dispatcher).has_perm("service.handle_request")
+
+
+def test_the_menu_follows_a_role_change_at_once(client, dispatcher):
+    from django.urls import reverse
+
+    client.force_login(dispatcher)
+    desk = reverse("service:desk")
+    assert f'href="{desk}"' in client.get(reverse("home")).content.decode()
+    dispatcher.groups.clear()
+    assert f'href="{desk}"' not in client.get(reverse("home")).content.decode()

@@ -3,13 +3,15 @@
 Django's ModelBackend reads a user's permissions with two queries on every request. Roles change
 rarely, so each worker keeps the set for PERMISSION_TTL seconds. A change made in this process
 (group membership, a role's permissions, the user row) clears the cache at once; other workers
-see it within the TTL — which bounds how long a revoked permission can still be used.
+see it within the TTL — which bounds how long a revoked permission can still be used. The menu
+(base.html) is cached for the same time and cleared with it.
 """
 
 import time
 
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
+from django.core.cache import cache
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 PERMISSION_TTL = 30  # seconds
@@ -33,7 +35,9 @@ class CachedPermissionsBackend(ModelBackend):
 
 
 def clear_permission_cache(**kwargs) -> None:
+    """Also drops the cached fragments that depend on permissions (the menu in base.html)."""
     _cache.clear()
+    cache.clear()
 
 
 def connect_signals(user_model) -> None:
