@@ -17,6 +17,14 @@ def _isolated_media(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _empty_core_caches():
+    """Each test starts with the core/cache.py copies empty: a rolled-back test sends no delete signals."""
+    from aftersales.core.cache import clear_all
+
+    clear_all()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_worker_caches():
     """Each test starts with the per-worker caches empty (rolled-back rows reuse primary keys)."""
     from aftersales.accounts.backends import clear_permission_cache

@@ -28,13 +28,14 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from aftersales.assets.models import Device
 from aftersales.core import clock
+from aftersales.core.cache import WorkerCache
 from aftersales.core.errors import DomainError
 from aftersales.service import notifications, services
 from aftersales.service.models import OPEN_STATES, Channel, EventKind, Priority, ServiceRequest, State
@@ -148,12 +149,14 @@ def authenticate(raw_key: str | None) -> IntegrationKey | None:
     if not raw_key:
         return None
     return (IntegrationKey.objects.select_related("customer", "project")
-            .filter(key_hash=hash_key(raw_key.strip()), active=True).first())
+            .filter(key_hash=hash_key(raw_key.strip()), active=True).order_by("pk").first())  # unique: no sort by name
 
 
 def touch(key: IntegrationKey, *, now=None) -> None:
     """Remember when the key was last used, at most once a minute (no hot row under an alarm storm)."""
     now = now or clock.now()
+    if key.last_used_at is not None and key.last_used_at >= now - TOUCH_INTERVAL:
+        return  # as `authenticate` just read it: written less than a minute ago, no UPDATE needed
     IntegrationKey.objects.filter(pk=key.pk).filter(
         Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - TOUCH_INTERVAL)).update(last_used_at=now)
 
@@ -170,7 +173,7 @@ def devices_reachable(key: IntegrationKey):
 
 def resolve_device(key: IntegrationKey, data: AlarmInput) -> tuple[Device | None, str]:
     """The device the event is about, within the key's customer (and project), or None and the reason."""
-    reachable = devices_reachable(key).select_related("project", "category")
+    reachable = devices_reachable(key).select_related("project")
     scope = key.project.name if key.project_id else key.customer.name
     if data.external_id:
         alias = DeviceAlias.objects.filter(customer_id=key.customer_id, external_id=data.external_id).first()
@@ -191,11 +194,19 @@ def resolve_device(key: IntegrationKey, data: AlarmInput) -> tuple[Device | None
     return found[0], ""
 
 
+# The rules, read once per worker and cleared by a save in this process (core/cache.py: others within its TTL).
+_priority_rules = WorkerCache("alarm priority rules", AlarmPriorityRule)
+
+
 def priority_for(alarm_type: str, device: Device) -> str:
     """The most specific rule wins: type and device category, else the type's default, else general."""
-    rules = AlarmPriorityRule.objects.filter(Q(category_id=device.category_id) | Q(category__isnull=True),
-                                             alarm_type=alarm_type)
-    by_category = {rule.category_id: rule.priority for rule in rules}
+    def load():
+        rules = {}
+        for rule in AlarmPriorityRule.objects.all():
+            rules.setdefault(rule.alarm_type, {})[rule.category_id] = rule.priority
+        return rules
+
+    by_category = _priority_rules.get("all", load).get(alarm_type, {})
     for priority in (by_category.get(device.category_id), by_category.get(None)):
         if priority in Priority.values:
             return priority
@@ -260,9 +271,11 @@ def _process(key: IntegrationKey, data: AlarmInput, event: AlarmEvent, *, now) -
 
 
 def _lock_device(device) -> None:
-    """One writer per device at a time (PostgreSQL row lock; SQLite serializes writers anyway). The unique key of
-    ActiveAlarm stays the guarantee; the lock spares the losers of a race a rolled-back request (a gap in the numbers)."""
-    list(Device.objects.select_for_update().filter(pk=device.pk).values_list("pk", flat=True))
+    """One writer per device at a time (PostgreSQL row lock; on SQLite the transaction holds the database's write
+    lock from its BEGIN IMMEDIATE, so there is nothing to ask for). The unique key of ActiveAlarm stays the
+    guarantee; the lock spares the losers of a race a rolled-back request (a gap in the numbers)."""
+    if connection.features.has_select_for_update:
+        list(Device.objects.select_for_update().filter(pk=device.pk).values_list("pk", flat=True))
 
 
 def _active(device, alarm_type) -> ActiveAlarm | None:

@@ -10,16 +10,18 @@ administrators to retry (lesson 4).
 import logging
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import partial
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import F, Model
+from django.db.models import F, Model, Q
 from django.utils.translation import gettext as _
 
 from aftersales.core import clock
+from aftersales.core.cache import WorkerCache
 from aftersales.core.errors import IllegalTransition
 
 from . import channels
@@ -46,7 +48,38 @@ class Outcome(StrEnum):
     SKIPPED = "skipped"  # not due, already done, or another worker has it
 
 
-@transaction.atomic
+@dataclass
+class Message:
+    """One event to enqueue: `enqueue` takes its fields as arguments, `enqueue_many` a list of them."""
+
+    event: str
+    about: Model | None
+    subject: str
+    body: str
+    dedupe_key: str
+    recipients: Iterable = ()
+    url: str | None = None
+    payload: dict | None = None
+
+
+# Read once per worker, cleared by a save in this process, re-read by the others within core.cache.TTL.
+_preferences = WorkerCache("notification preferences", NotificationPreference)
+_endpoints = WorkerCache("webhook endpoints", WebhookEndpoint)
+
+
+_UNCHOSEN = (NotificationPreference._meta.get_field("email").default, NotificationPreference._meta.get_field("inapp").default)
+
+
+def _channel_choices() -> dict[int, tuple[bool, bool]]:
+    """user id → (email, in-app) for the users who chose; no row means both."""
+    return _preferences.get("all", lambda: {
+        user_id: (email, inapp) for user_id, email, inapp in NotificationPreference.objects.values_list("user_id", "email", "inapp")})
+
+
+def _active_endpoints() -> list[WebhookEndpoint]:
+    return _endpoints.get("active", lambda: list(WebhookEndpoint.objects.filter(active=True).order_by("pk")))
+
+
 def enqueue(*, event: str, about: Model | None, subject: str, body: str, dedupe_key: str,
             recipients: Iterable = (), url: str | None = None, payload: dict | None = None) -> None:
     """NOT-1: tell `recipients` (users) on the channels each has chosen, and every active webhook endpoint
@@ -55,44 +88,64 @@ def enqueue(*, event: str, about: Model | None, subject: str, body: str, dedupe_
     Writes rows only, in the caller's transaction; the same `dedupe_key` enqueued again adds nothing.
     In-app notifications are delivered the moment they are written; the rest go out after the commit.
     """
+    enqueue_many([Message(event=event, about=about, subject=subject, body=body, dedupe_key=dedupe_key,
+                          recipients=recipients, url=url, payload=payload)])
+
+
+def enqueue_many(messages: Iterable[Message]) -> None:
+    """`enqueue` for several events at once (the SLA sweep): one INSERT for all their rows, and one query to
+    find the rows to nudge after the commit. No other query while preferences and endpoints are cached."""
+    now = clock.now()
+    rows = [row for message in messages for row in _rows(message, now)]
+    if not rows:
+        return
+    with transaction.atomic(savepoint=False):  # the caller's transaction, or one of our own
+        OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True)  # a repeat of the same event adds nothing
+        keys = sorted({row.dedupe_key for row in rows if row.channel != Channel.INAPP})
+        if keys:
+            # Our rows' ids (ignore_conflicts returns none): through the two unique indexes on dedupe_key.
+            due = OutboxMessage.objects.filter(
+                Q(dedupe_key__in=keys, recipient_user__isnull=False) | Q(dedupe_key__in=keys, endpoint__isnull=False),
+                sent_at=None, next_attempt_at__lte=now)
+            transaction.on_commit(partial(_nudge, list(due.values_list("pk", flat=True))), robust=True)
+
+
+def _rows(message: Message, now: datetime) -> list[OutboxMessage]:
+    event, about, dedupe_key, url = message.event, message.about, message.dedupe_key, message.url
     if not EVENT_NAME.match(event):
         raise ValueError(f"event must be a lower-case name, not {event!r}")
     if not dedupe_key or len(dedupe_key) > 200:
         raise ValueError("dedupe_key must have 1 to 200 characters")
-    now = clock.now()
-    subject = " ".join(str(subject).split())  # a header: no line breaks
+    subject = " ".join(str(message.subject).split())  # a header: no line breaks
     if len(subject) > SUBJECT_MAX:
         subject = subject[: SUBJECT_MAX - 1] + "…"
     if url is None and about is not None and hasattr(about, "get_absolute_url"):
         url = about.get_absolute_url()
     common = {
-        "event": event, "subject": subject, "body": str(body), "url": url or "", "payload": payload,
+        "event": event, "subject": subject, "body": str(message.body), "url": url or "", "payload": message.payload,
         "dedupe_key": dedupe_key, "created_at": now,
-        "about_type": ContentType.objects.get_for_model(type(about)) if about is not None else None,
+        "about_type_id": ContentType.objects.get_for_model(type(about)).pk if about is not None else None,
         "about_id": str(about.pk) if about is not None else "",
         "about_label": str(about)[:200] if about is not None else "",
     }
     rows = []
-    users = {user.pk: user for user in recipients if user is not None and user.is_active}
-    preferences = {p.user_id: p for p in NotificationPreference.objects.filter(user_id__in=list(users))} if users else {}
+    users = {user.pk: user for user in message.recipients if user is not None and user.is_active}
+    chosen = _channel_choices() if users else {}
     for user in users.values():
-        preference = preferences.get(user.pk) or NotificationPreference(user=user)
-        if preference.inapp:
-            rows.append(OutboxMessage(channel=Channel.INAPP, recipient_user=user, sent_at=now, **common))
-        if preference.email and user.email:
-            rows.append(OutboxMessage(channel=Channel.EMAIL, recipient_user=user, recipient_address=user.email,
+        email, inapp = chosen.get(user.pk, _UNCHOSEN)
+        if inapp:
+            rows.append(OutboxMessage(channel=Channel.INAPP, recipient_user_id=user.pk, sent_at=now, **common))
+        if email and user.email:
+            rows.append(OutboxMessage(channel=Channel.EMAIL, recipient_user_id=user.pk, recipient_address=user.email,
                                       message_id=channels.new_message_id(), next_attempt_at=now, **common))
-    endpoints = [e for e in WebhookEndpoint.objects.filter(active=True).order_by("pk") if e.receives(event)]
+    endpoints = [e for e in _active_endpoints() if e.receives(event)]
     branch_id = customer_id = None
     if any(e.branch_id or e.customer_id for e in endpoints):
         branch_id, customer_id = _scope_of(about)
     for endpoint in endpoints:
         if (endpoint.branch_id in (None, branch_id)) and (endpoint.customer_id in (None, customer_id)):
-            rows.append(OutboxMessage(channel=Channel.WEBHOOK, endpoint=endpoint, next_attempt_at=now, **common))
-    OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True)  # a repeat of the same event adds nothing
-    if any(row.channel != Channel.INAPP for row in rows):
-        due = OutboxMessage.objects.filter(dedupe_key=dedupe_key, sent_at=None, next_attempt_at__lte=now)
-        transaction.on_commit(partial(_nudge, list(due.values_list("pk", flat=True))), robust=True)
+            rows.append(OutboxMessage(channel=Channel.WEBHOOK, endpoint_id=endpoint.pk, next_attempt_at=now, **common))
+    return rows
 
 
 def _scope_of(about: Model | None) -> tuple[int | None, int | None]:
@@ -105,7 +158,10 @@ def _scope_of(about: Model | None) -> tuple[int | None, int | None]:
     paths = [path for path in (branch_path, customer_path) if path]
     if not paths:
         return None, None
-    values = dict(zip(paths, model._default_manager.filter(pk=about.pk).values_list(*paths).first() or ()))
+    if all("__" not in path for path in paths):  # columns of the object itself (a request's branch_id, customer_id)
+        values = {path: getattr(about, path) for path in paths}
+    else:
+        values = dict(zip(paths, model._default_manager.filter(pk=about.pk).values_list(*paths).first() or ()))
     return values.get(branch_path), values.get(customer_path)
 
 

@@ -16,6 +16,13 @@ class ServiceConfig(AppConfig):
 
         post_migrate.connect(after_migrate, dispatch_uid="aftersales_service_defaults")
 
-        for model in (models.ServiceRequest, models.WorkOrder, models.IncidentReport, models.SlaPolicy,
+        for model in (models.WorkOrder, models.IncidentReport, models.SlaPolicy,
                       models.SlaTargetRule, models.EscalationRule, models.WorkCalendar, models.CalendarDay):
             auditlog.register(model, exclude_fields=["public_token", "version"])
+        # SEC-2 audits what people decide. A request's due times, next check and escalation level are derived
+        # from the clock log (and the escalations are on its timeline); updated_at changes with everything.
+        # Reverse relations (targets, events, the incident report …) are other rows, audited as themselves.
+        reverse = [f.name for f in models.ServiceRequest._meta.get_fields() if f.auto_created and not f.concrete]
+        auditlog.register(models.ServiceRequest, exclude_fields=[
+            "public_token", "version", "updated_at", "reply_due_at", "resolve_due_at", "next_due_at", "next_check_at",
+            "due_provisional", "escalation_level", *reverse])

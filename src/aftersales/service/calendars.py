@@ -3,10 +3,12 @@
 from datetime import date, time
 
 from aftersales.core import calendars as cal
+from aftersales.core.cache import WorkerCache
 
 from .models import CalendarDay, DayKind, HolidayYear, WorkCalendar
 
-_cache: dict[int, tuple[tuple, cal.ServiceCalendar]] = {}
+# Built once per worker; a save or delete of a calendar, a calendar day or a known year clears it (core/cache.py).
+_calendars = WorkerCache("service calendars", WorkCalendar, CalendarDay, HolidayYear)
 
 
 def _parse_hours(raw: dict) -> dict[int, cal.DayHours]:
@@ -16,23 +18,7 @@ def _parse_hours(raw: dict) -> dict[int, cal.DayHours]:
     return hours
 
 
-def _stamp(calendar: WorkCalendar) -> tuple:
-    """Changes whenever the calendar or the public days change (cheap: two indexed aggregates)."""
-    from django.db.models import Count, Max
-
-    days = CalendarDay.objects.filter(calendar__isnull=True) | CalendarDay.objects.filter(calendar=calendar)
-    agg = days.aggregate(n=Count("pk"), changed=Max("updated_at"))
-    years = HolidayYear.objects.aggregate(n=Count("pk"), top=Max("year"))
-    return (calendar.updated_at, agg["n"], agg["changed"], years["n"], years["top"])
-
-
-def service_calendar(calendar: WorkCalendar) -> cal.ServiceCalendar:
-    if calendar.always_on:
-        return cal.always_on_calendar()
-    stamp = _stamp(calendar)
-    cached = _cache.get(calendar.pk)
-    if cached and cached[0] == stamp:
-        return cached[1]
+def _build(calendar: WorkCalendar) -> cal.ServiceCalendar:
     days_off, make_up = set(), set()
     rows = CalendarDay.objects.filter(calendar=calendar)
     if calendar.use_public_holidays:
@@ -40,12 +26,17 @@ def service_calendar(calendar: WorkCalendar) -> cal.ServiceCalendar:
     for day, kind in rows.values_list("day", "kind"):
         (days_off if kind == DayKind.OFF else make_up).add(day)
     known = set(HolidayYear.objects.values_list("year", flat=True)) if calendar.use_public_holidays else set()
-    built = cal.ServiceCalendar(
+    return cal.ServiceCalendar(
         weekly_hours=_parse_hours(calendar.weekly_hours), days_off=frozenset(days_off - make_up),
         make_up_days=frozenset(make_up), known_years=frozenset(known),
     )
-    _cache[calendar.pk] = (stamp, built)
-    return built
+
+
+def service_calendar(calendar: WorkCalendar) -> cal.ServiceCalendar:
+    if calendar.always_on:
+        return cal.always_on_calendar()
+    # With the row's updated_at in the key, a caller holding a calendar edited by another worker gets its new hours.
+    return _calendars.get((calendar.pk, calendar.updated_at), lambda: _build(calendar))
 
 
 def import_public_year(year: int) -> bool:
@@ -60,6 +51,7 @@ def import_public_year(year: int) -> bool:
         + [CalendarDay(day=d, kind=DayKind.MAKE_UP, name="") for d in sorted(make_up - existing)]
     )
     HolidayYear.objects.get_or_create(year=year, defaults={"source": "chinese-calendar"})
+    _calendars.clear()  # bulk_create sends no signals
     return True
 
 

@@ -23,7 +23,7 @@ Conventions:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -131,6 +131,70 @@ def elapsed_fraction(
         return 1.0
     elapsed = service_time_between(start, now, calendar, pauses)
     return max(elapsed, timedelta(0)) / target
+
+
+# --- a request's schedule ----------------------------------------------------------------------
+
+
+def target_times(
+    started_at: datetime, minutes: int, calendar: ServiceCalendar, pauses: Sequence[Pause], warn_fraction: float
+) -> tuple[DueTime, DueTime]:
+    """A target's due time and the time of its warning (``warn_fraction`` of the target, e.g. 0.8)."""
+    due = due_at(started_at, timedelta(minutes=minutes), calendar, pauses)
+    warn = due_at(started_at, timedelta(minutes=minutes * warn_fraction), calendar, pauses)
+    return due, warn
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """What a request stores about its open targets (SRQ-3, SRQ-5): the due time of each (None while paused),
+    the earliest of them, whether any is provisional, and the next instant a warning or escalation step is due."""
+
+    dues: dict[str, datetime | None]
+    next_due_at: datetime | None
+    next_check_at: datetime | None
+    provisional: bool
+
+
+def schedule(
+    targets: Iterable,
+    *,
+    is_open: bool,
+    ladder: Sequence[tuple[int, int]],
+    warned: Collection[str],
+    escalated: Collection[tuple[str, int]],
+) -> Schedule:
+    """Derive a request's schedule from its targets' stored times and the alerts already fired.
+
+    ``targets``: objects with ``kind``, ``started_at``, ``met_at``, ``due_at``, ``warn_at``, ``provisional`` and
+    ``breached_at`` (`aftersales.service.models.Target`). ``ladder``: the branch's escalation steps as
+    ``(level, minutes after the miss)`` in level order. ``warned``: target kinds whose warning has fired;
+    ``escalated``: ``(target kind, level)`` steps that have fired.
+
+    The next check of an open target is its warning (until fired), then the first step of the ladder not fired
+    yet, then — ladder exhausted — the miss itself until it is recorded. Met targets and closed requests have none.
+    """
+    dues: dict[str, datetime | None] = {}
+    checks: list[datetime] = []
+    provisional = False
+    for target in targets:
+        if target.started_at is None or target.met_at is not None or not is_open:
+            continue
+        provisional |= target.provisional
+        dues[target.kind] = target.due_at
+        if target.warn_at and target.kind not in warned:
+            checks.append(target.warn_at)
+        if target.due_at:
+            for level, delay_minutes in ladder:
+                if (target.kind, level) not in escalated:
+                    checks.append(target.due_at + timedelta(minutes=delay_minutes))
+                    break
+            else:
+                if target.breached_at is None:
+                    checks.append(target.due_at)
+    open_dues = [due for due in dues.values() if due is not None]
+    return Schedule(dues=dues, next_due_at=min(open_dues) if open_dues else None,
+                    next_check_at=min(checks) if checks else None, provisional=provisional)
 
 
 # --- the walk -----------------------------------------------------------------------------------
