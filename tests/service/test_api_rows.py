@@ -87,3 +87,17 @@ def test_request_lists_cost_the_same_for_3_and_30_rows(frozen_clock, dispatcher,
         return len(captured)
 
     assert queries_for(3) == queries_for(30) <= 3  # count, page (+ a scoped filter's lookup)
+
+
+def test_devices_of_a_new_request_are_read_with_one_query_and_checked(dispatcher, project_a, project_b):
+    api = APIClient()
+    api.force_authenticate(dispatcher)
+    mine = [DeviceFactory(project=project_a) for _ in range(3)]
+    foreign = DeviceFactory(project=project_b)  # another branch's customer: invisible to this dispatcher
+    body = {"project": project_a.pk, "priority": "general", "title": "录像丢失", "description": "-"}
+    created = api.post("/api/requests/", {**body, "devices": [d.pk for d in mine]}, format="json")
+    assert created.status_code == 201 and sorted(created.json()["devices"]) == sorted(d.pk for d in mine)
+    for devices, message in (([mine[0].pk, foreign.pk], str(foreign.pk)), (["abc"], "str"), (mine[0].pk, "int")):
+        answer = api.post("/api/requests/", {**body, "devices": devices}, format="json")
+        assert answer.status_code == 400 and message in str(answer.json()["devices"]), answer.json()
+    assert ServiceRequest.objects.count() == 1

@@ -76,8 +76,6 @@ def test_create_through_the_api_costs_the_same_for_one_or_many_dispatchers(froze
     assert one == seven, f"{one} queries with 1 dispatcher, {seven} with 7"
 
 
-@pytest.mark.xfail(strict=True, reason="OpenRequestIn.devices (ScopedPrimaryKeyField, many=True) reads each device "
-                                       "with a query of its own: the serializer's field should read them with one")
 def test_create_through_the_api_costs_the_same_for_one_or_five_devices(frozen_clock, dispatcher, big_project):
     project_b, devices_b = big_project
     dispatcher_b = dispatchers(project_b.branch, 1)[0]

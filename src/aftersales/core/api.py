@@ -6,6 +6,7 @@ from auditlog.context import set_actor
 from auditlog.middleware import AuditlogMiddleware
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.relations import MANY_RELATION_KWARGS
 
 from .scoping import visible
 
@@ -60,6 +61,36 @@ class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
     def get_queryset(self):
         user = self.context.get("user")
         return visible(super().get_queryset(), user)
+
+    @classmethod
+    def many_init(cls, *args, **kwargs):
+        list_kwargs = {key: value for key, value in kwargs.items() if key in MANY_RELATION_KWARGS}
+        return ScopedPrimaryKeyListField(child_relation=cls(*args, **kwargs), **list_kwargs)
+
+
+class ScopedPrimaryKeyListField(serializers.ManyRelatedField):
+    """Several ids read with one query (DRF's many=True reads each id with its own)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) or not hasattr(data, "__iter__"):
+            self.fail("not_a_list", input_type=type(data).__name__)
+        data = list(data)
+        if not self.allow_empty and not data:
+            self.fail("empty")
+        child = self.child_relation
+        ids = []
+        for value in data:
+            if isinstance(value, bool):
+                child.fail("incorrect_type", data_type=type(value).__name__)
+            try:
+                ids.append(child.pk_field.to_internal_value(value) if child.pk_field else int(value))
+            except (TypeError, ValueError):
+                child.fail("incorrect_type", data_type=type(value).__name__)
+        found = {obj.pk: obj for obj in child.get_queryset().filter(pk__in=set(ids))}
+        for value in ids:
+            if value not in found:
+                child.fail("does_not_exist", pk_value=value)
+        return [found[value] for value in ids]
 
 
 def require_perm(request, perm):
