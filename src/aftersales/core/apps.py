@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -6,3 +7,19 @@ class CoreConfig(AppConfig):
     name = "aftersales.core"
     label = "core"
     verbose_name = _("Core")
+
+    def ready(self):
+        post_migrate.connect(refresh_planner_statistics, sender=self, dispatch_uid="aftersales_refresh_statistics")
+
+
+def refresh_planner_statistics(using="default", plan=None, **kwargs) -> None:
+    """After migrations ran, give SQLite's planner statistics for new indexes. Without them SQLite guesses an
+    unanalysed index is highly selective: the new (branch, state, due) index then served a customer's month
+    of requests instead of the customer index (420 ms instead of 1 ms at 1,000,000 requests). PostgreSQL's
+    autovacuum analyses on its own."""
+    from django.db import connections
+
+    connection = connections[using]
+    if plan and connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
