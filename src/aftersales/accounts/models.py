@@ -60,6 +60,9 @@ class Branch(TimeStampedModel):
         return reverse("accounts:branch_detail", args=[self.pk])
 
 
+DISPLAY_NAME_FIELDS = ("full_name", "first_name", "last_name", "username")  # what User.display_name reads
+
+
 class User(AbstractUser):
     """Staff member or a customer's contact. `customer` set means a customer user (SEC-1)."""
 

@@ -2,7 +2,9 @@
 
 from django.db.models import F, Prefetch, QuerySet
 
+from aftersales.accounts.models import DISPLAY_NAME_FIELDS, User
 from aftersales.core.scoping import visible
+from aftersales.customers.models import Customer, Project
 
 from .models import OPEN_STATES, ServiceRequest, TimelineEvent
 
@@ -12,7 +14,9 @@ def desk_queue(user) -> QuerySet[ServiceRequest]:
     Related rows are prefetched for the page, not joined: SQLite would join every open request of the
     branch before sorting (9 ms at 1,000,000 requests) instead of 25 rows after."""
     queryset = (ServiceRequest.objects.filter(state__in=OPEN_STATES)
-                .prefetch_related("project", "customer", "assignee")
+                .prefetch_related(Prefetch("project", queryset=Project.objects.only("name")),
+                                  Prefetch("customer", queryset=Customer.objects.only("name")),
+                                  Prefetch("assignee", queryset=User.objects.only(*DISPLAY_NAME_FIELDS)))
                 .order_by(F("next_due_at").asc(nulls_last=True), "pk"))
     return visible(queryset, user)
 
