@@ -323,7 +323,7 @@ class Target(models.Model):
     breached_at = models.DateTimeField(null=True, blank=True)  # once recorded, it stays
 
     class Meta:
-        ordering = ["request", "pk"]
+        ordering = ["-request_id", "pk"]
         constraints = [models.UniqueConstraint(fields=["request", "kind"], name="target_once_per_request")]
 
     def __str__(self):
@@ -344,7 +344,7 @@ class Pause(models.Model):
     by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
 
     class Meta:
-        ordering = ["request", "started_at"]
+        ordering = ["-request_id", "started_at"]
         constraints = [
             models.UniqueConstraint(fields=["request"], condition=Q(ended_at__isnull=True), name="one_open_pause"),
         ]
@@ -365,7 +365,7 @@ class SlaAlert(models.Model):
     fired_at = models.DateTimeField()
 
     class Meta:
-        ordering = ["request", "fired_at"]
+        ordering = ["-request_id", "fired_at"]
         constraints = [
             models.UniqueConstraint(fields=["request", "target", "kind", "level"], name="alert_exactly_once"),
         ]
@@ -411,7 +411,7 @@ class TimelineEvent(models.Model):
     data = models.JSONField(default=dict, blank=True)
 
     class Meta:
-        ordering = ["request", "at", "pk"]
+        ordering = ["-request_id", "at", "pk"]
         indexes = [models.Index(fields=["request", "at"], name="event_request_at")]
 
 
@@ -433,7 +433,7 @@ class Attachment(models.Model):
     scope_branch = "request__branch_id"
 
     class Meta:
-        ordering = ["request", "pk"]
+        ordering = ["-request_id", "pk"]
 
 
 class Visit(models.Model):
@@ -452,7 +452,7 @@ class Visit(models.Model):
     arrival_photo = models.ForeignKey(Attachment, models.SET_NULL, null=True, blank=True, related_name="+")
 
     class Meta:
-        ordering = ["request", "pk"]
+        ordering = ["-request_id", "pk"]
 
 
 class WorkOrderState(models.TextChoices):
@@ -495,7 +495,7 @@ class WorkOrder(TimeStampedModel):
     class Meta:
         verbose_name = _("work order")
         verbose_name_plural = _("work orders")
-        ordering = ["request", "pk"]
+        ordering = ["-request_id", "pk"]
         constraints = [models.CheckConstraint(name="wo_satisfaction_range",
                                               condition=Q(satisfaction__isnull=True) | Q(satisfaction__gte=1, satisfaction__lte=5))]
 
