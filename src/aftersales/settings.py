@@ -174,7 +174,7 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "aftersales.accounts.backends.CachedTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["aftersales.core.drf.ModelPermissions"],
     "DEFAULT_FILTER_BACKENDS": [

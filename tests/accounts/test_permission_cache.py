@@ -61,3 +61,24 @@ def test_the_menu_follows_a_role_change_at_once(client, dispatcher):
     assert f'href="{desk}"' in client.get(reverse("home")).content.decode()
     dispatcher.groups.clear()
     assert f'href="{desk}"' not in client.get(reverse("home")).content.decode()
+
+
+def test_api_tokens_are_remembered_until_the_user_or_the_token_changes(dispatcher):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    token = Token.objects.create(user=dispatcher)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert api.get("/api/requests/queue/").status_code == 200
+    with CaptureQueriesContext(connection) as captured:
+        assert api.get("/api/requests/queue/").status_code == 200
+    assert not [q for q in captured.captured_queries if "authtoken_token" in q["sql"]]
+    dispatcher.is_active = False
+    dispatcher.save()
+    assert api.get("/api/requests/queue/").status_code == 403  # DRF: 403 when the first authenticator is the session
+    dispatcher.is_active = True
+    dispatcher.save()
+    assert api.get("/api/requests/queue/").status_code == 200
+    token.delete()
+    assert api.get("/api/requests/queue/").status_code == 403  # DRF: 403 when the first authenticator is the session
