@@ -207,7 +207,6 @@ def _schedule_check_after_commit(request_id: int, at) -> None:
 
 # ------------------------------------------------------------------------------------------- verbs
 
-@transaction.atomic
 def open_request(*, by, project, priority: str, channel: str, title: str, description: str, business_impact: str = "",
                  devices=(), reporter_name: str = "", reporter_phone: str = "", customer_rank: int | None = None,
                  reporter_verified: bool = True) -> ServiceRequest:
@@ -215,7 +214,8 @@ def open_request(*, by, project, priority: str, channel: str, title: str, descri
 
     Nothing is paused or fired yet, so the due times are computed before the row is written, and the row is
     written once. The returned request carries its targets, devices and timeline (as if prefetched): the caller
-    can answer without reading them back."""
+    can answer without reading them back. Everything that reads no rows is done before the transaction starts:
+    on SQLite the transaction holds the database's only write lock."""
     now = clock.now()
     if priority not in Priority.values:
         raise DomainError(_("Choose a priority."), field="priority")
@@ -240,6 +240,16 @@ def open_request(*, by, project, priority: str, channel: str, title: str, descri
         policy=policy, reporter_verified=reporter_verified,
     )
     _apply(request, plan)
+    with transaction.atomic():
+        created = _write_new_request(request, targets, devices, plan, actor=actor, now=now)
+    _as_prefetched(request, targets=targets, events=[created],
+                   devices=sorted(devices, key=lambda device: (device.name, device.pk)))  # Device's ordering
+    return request
+
+
+def _write_new_request(request, targets, devices, plan, *, actor, now) -> TimelineEvent:
+    """The writes of open_request, in its transaction; returns the "created" timeline event."""
+    priority, channel = request.priority, request.channel
     _insert_numbered(request)
     for target in targets:
         target.request = request
@@ -253,12 +263,10 @@ def open_request(*, by, project, priority: str, channel: str, title: str, descri
     notifications.send(
         "request_created", request, notifications.desk(request),
         subject=_("New %(priority)s request %(number)s: %(title)s") % {
-            "priority": Priority(priority).label, "number": request.number, "title": title},
-        body=description, dedupe_key=f"created-{request.pk}",
+            "priority": Priority(priority).label, "number": request.number, "title": request.title},
+        body=request.description, dedupe_key=f"created-{request.pk}",
     )
-    _as_prefetched(request, targets=targets, events=[created],
-                   devices=sorted(devices, key=lambda device: (device.name, device.pk)))  # Device's ordering
-    return request
+    return created
 
 
 def _as_prefetched(instance, **related) -> None:
