@@ -101,3 +101,20 @@ def test_devices_of_a_new_request_are_read_with_one_query_and_checked(dispatcher
         answer = api.post("/api/requests/", {**body, "devices": devices}, format="json")
         assert answer.status_code == 400 and message in str(answer.json()["devices"]), answer.json()
     assert ServiceRequest.objects.count() == 1
+
+
+def test_queue_filters_and_their_errors(frozen_clock, dispatcher, engineer, project_a):
+    api = APIClient()
+    api.force_authenticate(dispatcher)
+    first = services.open_request(by=dispatcher, project=project_a, priority=Priority.SERIOUS, channel="phone",
+                                  title="a", description="-")
+    services.open_request(by=dispatcher, project=project_a, priority=Priority.GENERAL, channel="phone", title="b", description="-")
+    services.dispatch(request=first, by=dispatcher, engineer=engineer)
+    ids = lambda **params: [row["id"] for row in api.get("/api/requests/queue/", params).json()["results"]]  # noqa: E731
+    assert len(ids()) == 2
+    assert ids(priority="serious") == ids(assignee=engineer.pk) == ids(state="dispatched") == [first.pk]
+    assert len(ids(customer=project_a.customer_id, branch=project_a.branch_id)) == 2
+    assert ids(branch=project_a.branch_id + 1000) == []
+    for params, field in (({"branch": "x"}, "branch"), ({"priority": "urgent"}, "priority"), ({"state": "closed"}, "state")):
+        answer = api.get("/api/requests/queue/", params)
+        assert answer.status_code == 400 and field in answer.json(), answer.json()

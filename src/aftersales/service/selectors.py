@@ -9,16 +9,20 @@ from aftersales.customers.models import Customer, Project
 from .models import OPEN_STATES, ServiceRequest, TimelineEvent
 
 
-def desk_queue(user) -> QuerySet[ServiceRequest]:
-    """Open requests, most urgent first (next due time, then priority), scoped to the user.
-    Related rows are prefetched for the page, not joined: SQLite would join every open request of the
-    branch before sorting (9 ms at 1,000,000 requests) instead of 25 rows after."""
-    queryset = (ServiceRequest.objects.filter(state__in=OPEN_STATES)
-                .prefetch_related(Prefetch("project", queryset=Project.objects.only("name")),
-                                  Prefetch("customer", queryset=Customer.objects.only("name")),
-                                  Prefetch("assignee", queryset=User.objects.only(*DISPLAY_NAME_FIELDS)))
-                .order_by(F("next_due_at").asc(nulls_last=True), "pk"))
+def open_requests(user) -> QuerySet[ServiceRequest]:
+    """Open requests, most urgent first (next due time), scoped to the user."""
+    queryset = ServiceRequest.objects.filter(state__in=OPEN_STATES).order_by(F("next_due_at").asc(nulls_last=True), "pk")
     return visible(queryset, user)
+
+
+def desk_queue(user) -> QuerySet[ServiceRequest]:
+    """open_requests() with what the desk page shows of each. Related rows are prefetched, not joined: SQLite
+    would join every open request of the branch before sorting (9 ms at 1,000,000 requests) instead of 25 rows after."""
+    return open_requests(user).prefetch_related(
+        Prefetch("project", queryset=Project.objects.only("name")),
+        Prefetch("customer", queryset=Customer.objects.only("name")),
+        Prefetch("assignee", queryset=User.objects.only(*DISPLAY_NAME_FIELDS)),
+    )
 
 
 def requests_for(user) -> QuerySet[ServiceRequest]:
