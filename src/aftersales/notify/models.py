@@ -179,6 +179,8 @@ class OutboxMessage(models.Model):
             # A user's in-app notifications, newest first, and the bell's unread count.
             models.Index(fields=["recipient_user", "-created_at"], name="inapp_inbox", condition=Q(channel="inapp")),
             models.Index(fields=["recipient_user"], name="inapp_unread", condition=Q(channel="inapp", read_at__isnull=True)),
+            # The rows an enqueue just wrote (bulk_create with ignore_conflicts returns no ids), found by their key.
+            models.Index(fields=["dedupe_key"], name="outbox_dedupe"),
             # A robot's requests in the last minute (rate limit).
             models.Index(fields=["endpoint", "last_attempt_at"], name="outbox_endpoint_recent",
                          condition=Q(endpoint__isnull=False)),

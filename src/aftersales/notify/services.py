@@ -17,7 +17,7 @@ from functools import partial
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import F, Model, Q
+from django.db.models import F, Model
 from django.utils.translation import gettext as _
 
 from aftersales.core import clock
@@ -103,11 +103,12 @@ def enqueue_many(messages: Iterable[Message]) -> None:
         OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True)  # a repeat of the same event adds nothing
         keys = sorted({row.dedupe_key for row in rows if row.channel != Channel.INAPP})
         if keys:
-            # Our rows' ids (ignore_conflicts returns none): through the two unique indexes on dedupe_key.
-            due = OutboxMessage.objects.filter(
-                Q(dedupe_key__in=keys, recipient_user__isnull=False) | Q(dedupe_key__in=keys, endpoint__isnull=False),
-                sent_at=None, next_attempt_at__lte=now)
-            transaction.on_commit(partial(_nudge, list(due.values_list("pk", flat=True))), robust=True)
+            # Our rows' ids (ignore_conflicts returns none) by the dedupe_key index; whether they are due is decided
+            # here, so that SQLite cannot prefer the index of all unsent messages (a backlog made each call scan it).
+            rows = OutboxMessage.objects.filter(dedupe_key__in=keys).values_list("pk", "sent_at", "next_attempt_at")
+            due = [pk for pk, sent_at, next_attempt_at in rows
+                   if sent_at is None and next_attempt_at is not None and next_attempt_at <= now]
+            transaction.on_commit(partial(_nudge, due), robust=True)
 
 
 def _rows(message: Message, now: datetime) -> list[OutboxMessage]:
