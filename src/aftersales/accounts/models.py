@@ -63,6 +63,11 @@ class Branch(TimeStampedModel):
 DISPLAY_NAME_FIELDS = ("full_name", "first_name", "last_name", "username")  # what User.display_name reads
 
 
+def display_name(full_name: str, first_name: str, last_name: str, username: str) -> str:
+    """A user's name as shown everywhere (User.__str__), also from columns read with `.values()`."""
+    return full_name or f"{first_name} {last_name}".strip() or username
+
+
 class User(AbstractUser):
     """Staff member or a customer's contact. `customer` set means a customer user (SEC-1)."""
 
@@ -100,7 +105,7 @@ class User(AbstractUser):
         ]
 
     def __str__(self):
-        return self.full_name or self.get_full_name() or self.username
+        return display_name(*(getattr(self, field) for field in DISPLAY_NAME_FIELDS))
 
     @property
     def display_name(self) -> str:

@@ -12,7 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from aftersales.accounts.models import Position, User
+from aftersales.accounts.models import DISPLAY_NAME_FIELDS, Position, User, display_name
 from aftersales.assets.models import Device
 from aftersales.core import clock
 from aftersales.core.api import AuditActorMixin, ErrorOut, ScopedPrimaryKeyField, require_perm, requires
@@ -123,21 +123,15 @@ def request_out(queryset) -> dict:
     out = api_row(row)
     out["devices"] = list(Device.objects.filter(requests=pk).values_list("pk", flat=True))
     out["targets"] = api_rows(Target.objects.filter(request=pk).values(*TargetOut.Meta.fields))
-    events = TimelineEvent.objects.filter(request=pk).values(
-        "id", "kind", "at", "text", "data", "actor__username", "actor__full_name", "actor__first_name", "actor__last_name")
+    actor_fields = [f"actor__{field}" for field in DISPLAY_NAME_FIELDS]
+    events = TimelineEvent.objects.filter(request=pk).values("id", "kind", "at", "text", "data", *actor_fields)
     out["events"] = [
-        {"id": e["id"], "kind": e["kind"], "at": api_value(e["at"]), "actor": _display_name(e), "text": e["text"], "data": e["data"]}
+        {"id": e["id"], "kind": e["kind"], "at": api_value(e["at"]),
+         "actor": display_name(*(e[field] for field in actor_fields)) if e["actor__username"] is not None else None,
+         "text": e["text"], "data": e["data"]}
         for e in events
     ]
     return {name: out[name] for name in RequestOut.Meta.fields}
-
-
-def _display_name(event: dict) -> str | None:
-    """User.display_name from the joined columns."""
-    if event["actor__username"] is None:
-        return None
-    full = f"{event['actor__first_name']} {event['actor__last_name']}".strip()
-    return event["actor__full_name"] or full or event["actor__username"]
 
 
 class OpenRequestIn(serializers.Serializer):

@@ -21,6 +21,7 @@ from django.db.models import FilteredRelation, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from aftersales.accounts.models import display_name
 from aftersales.assets.exporting import csv_lines
 
 from .models import Channel, Priority, State, TargetKind, WorkOrder, WorkOrderState
@@ -75,7 +76,7 @@ def records(queryset: QuerySet) -> Iterator[list]:
              full_name, first_name, last_name, username,
              reply_due, replied_at, reply_met, reply_breached, resolve_due, resolved_at, resolve_met, resolve_breached,
              escalation_level, satisfaction) in export_queryset(queryset).iterator(chunk_size=ITERATOR_CHUNK):
-            engineer = (full_name or f"{first_name} {last_name}".strip() or username) if username else None  # User.__str__
+            engineer = display_name(full_name, first_name, last_name, username) if username else None
             yield [number, local(created_at), customer, project, priorities.get(priority, priority),
                    channels.get(channel, channel), states.get(state, state), title, reporter, engineer,
                    local(reply_due), local(replied_at), missed(reply_due, reply_met, reply_breached),

@@ -112,25 +112,25 @@ def _rules(policy, priority) -> dict:
     return dict(_policy_table().rules.get((policy.pk, priority), {}))
 
 
-def _start_targets(request, *, event: str, at) -> None:
-    """Start every target whose rule counts from `event` (created / dispatched / arrived).
+def _starting(policy, priority, *, onsite: bool, event: str, at, created_at):
+    """(rule, start) of every target whose rule counts from `event` (created / dispatched / arrived).
     On-site-only targets start when the request goes on site (dispatch); those counted from the
     report then start at the request's creation, so a late dispatch cannot hide a late departure."""
-    onsite = request.service_mode == ServiceMode.ONSITE
-    for rule in _rules(request.policy, request.priority).values():
+    for rule in _rules(policy, priority).values():
         if rule.onsite_only:
             if not onsite or event == TargetStart.CREATED:
                 continue
             if event == TargetStart.DISPATCHED and rule.starts == TargetStart.CREATED:
-                started = request.created_at
+                yield rule, created_at
             elif rule.starts == event:
-                started = at
-            else:
-                continue
+                yield rule, at
         elif rule.starts == event:
-            started = at
-        else:
-            continue
+            yield rule, at
+
+
+def _start_targets(request, *, event: str, at) -> None:
+    for rule, started in _starting(request.policy, request.priority, onsite=request.service_mode == ServiceMode.ONSITE,
+                                   event=event, at=at, created_at=request.created_at):
         Target.objects.update_or_create(
             request=request, kind=rule.kind, defaults={"minutes": rule.minutes, "started_at": started, "met_at": None},
         )
@@ -226,11 +226,10 @@ def open_request(*, by, project, priority: str, channel: str, title: str, descri
     policy = policy_for(project)
     calendar = service_calendar(policy.calendar)
     targets = []
-    for rule in _rules(policy, priority).values():  # on-site targets start with the dispatch (_start_targets)
-        if rule.starts == TargetStart.CREATED and not rule.onsite_only:
-            due, warn = sla.target_times(now, rule.minutes, calendar, (), policy.warn_at_percent / 100)
-            targets.append(Target(kind=rule.kind, minutes=rule.minutes, started_at=now, due_at=due.at, warn_at=warn.at,
-                                  provisional=due.provisional))
+    for rule, started in _starting(policy, priority, onsite=False, event=TargetStart.CREATED, at=now, created_at=now):
+        due, warn = sla.target_times(started, rule.minutes, calendar, (), policy.warn_at_percent / 100)
+        targets.append(Target(kind=rule.kind, minutes=rule.minutes, started_at=started, due_at=due.at, warn_at=warn.at,
+                              provisional=due.provisional))
     plan = sla.schedule(targets, is_open=True, ladder=_steps(ladder_for(project.branch_id)), warned=(), escalated=())
     request = ServiceRequest(
         project=project, customer_id=project.customer_id, branch_id=project.branch_id, reporter=actor,
