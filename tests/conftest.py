@@ -17,21 +17,15 @@ def _isolated_media(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
-def _empty_core_caches():
-    """Each test starts with the core/cache.py copies empty: a rolled-back test sends no delete signals."""
+def _empty_worker_caches():
+    """Each test starts with empty per-worker copies (core/cache.py) and fragment cache: a rolled-back test sends
+    no delete signals, and its rows' primary keys come again."""
+    from django.core.cache import cache
+
     from aftersales.core.cache import clear_all
 
     clear_all()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_worker_caches():
-    """Each test starts with the per-worker caches empty (rolled-back rows reuse primary keys)."""
-    from aftersales.accounts.backends import clear_permission_cache
-    from aftersales.core import filters
-
-    clear_permission_cache()
-    filters._options.clear()
+    cache.clear()
 
 
 @pytest.fixture

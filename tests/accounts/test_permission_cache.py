@@ -39,11 +39,12 @@ def test_a_role_losing_a_permission_applies_at_once(dispatcher):
 
 def test_other_workers_see_a_change_within_the_ttl(dispatcher, monkeypatch):
     assert fresh(dispatcher).has_perm("service.handle_request")
-    stale = backends._cache[dispatcher.pk]
+    assert dispatcher.pk in backends._permissions._entries
     with connection.cursor() as cursor:  # another worker's change: no signal reaches this process
         cursor.execute("DELETE FROM accounts_user_groups WHERE user_id = %s", [dispatcher.pk])
     assert fresh(dispatcher).has_perm("service.handle_request")  # still cached here
-    backends._cache[dispatcher.pk] = (stale[0] - backends.PERMISSION_TTL - 1, stale[1])  # the TTL has run out
+    expires, perms = backends._permissions._entries[dispatcher.pk]
+    backends._permissions._entries[dispatcher.pk] = (expires - backends._permissions.ttl - 1, perms)  # the TTL has run out
     assert not fresh(dispatcher).has_perm("service.handle_request")
 
 

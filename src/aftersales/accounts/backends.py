@@ -1,14 +1,13 @@
-"""Permission sets cached per worker process (perf-floor.md §4).
+"""Permission sets and API tokens kept per worker process (perf-floor.md §4), in core.cache.WorkerCache copies.
 
-Django's ModelBackend reads a user's permissions with two queries on every request. Roles change
-rarely, so each worker keeps the set for PERMISSION_TTL seconds. A change made in this process
-(group membership, a role's permissions, the user row) clears the cache at once; other workers
-see it within the TTL — which bounds how long a revoked permission can still be used. The menu
-(base.html) is cached for the same time and cleared with it.
+Django's ModelBackend reads a user's permissions with two queries on every request, DRF's token
+authentication the token and its user. Roles change rarely: a change made in this process (group
+membership, a role's permissions, the user row, a token) clears the copies at once; other workers read
+again within core.cache.TTL seconds — which bounds how long a revoked permission can still be used. The
+menu (base.html) is cached for the same time and cleared with them.
 """
 
 import copy
-import time
 
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
@@ -17,10 +16,10 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 
-PERMISSION_TTL = 30  # seconds
+from aftersales.core.cache import WorkerCache
 
-_cache: dict[int, tuple[float, frozenset[str]]] = {}
-_tokens: dict[str, tuple[float, object, object]] = {}
+_permissions = WorkerCache("permission sets")  # cleared by the receivers of connect_signals()
+_tokens = WorkerCache("api tokens")
 
 
 class CachedPermissionsBackend(ModelBackend):
@@ -28,37 +27,32 @@ class CachedPermissionsBackend(ModelBackend):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
         if not hasattr(user_obj, "_perm_cache"):
-            entry = _cache.get(user_obj.pk)
-            if entry is None or entry[0] < time.monotonic():
-                perms = frozenset(super().get_all_permissions(user_obj))
-                _cache[user_obj.pk] = (time.monotonic() + PERMISSION_TTL, perms)
-            else:
-                perms = entry[1]
+            perms = _permissions.get(user_obj.pk, lambda: frozenset(super(CachedPermissionsBackend, self)
+                                                                    .get_all_permissions(user_obj)))
             user_obj._perm_cache = set(perms)
         return user_obj._perm_cache
 
 
 class CachedTokenAuthentication(TokenAuthentication):
-    """API tokens: the token's user is kept per worker like the permissions (same TTL, same clearing), so an
-    API call does not load token and user again. Each request gets its own copy of the user."""
+    """The token's user is kept per worker like the permissions, so an API call does not load token and user
+    again. Each request gets its own copy of the user."""
 
     def authenticate_credentials(self, key):
-        entry = _tokens.get(key)
-        if entry is None or entry[0] < time.monotonic():
-            user, token = super().authenticate_credentials(key)  # raises for an unknown key or an inactive user
-            entry = (time.monotonic() + PERMISSION_TTL, user, token)
-            _tokens[key] = entry
-        return copy.copy(entry[1]), entry[2]
+        # raises for an unknown key or an inactive user; nothing is kept then
+        user, token = _tokens.get(key, lambda: super(CachedTokenAuthentication, self).authenticate_credentials(key))
+        return copy.copy(user), token
 
 
 def clear_permission_cache(**kwargs) -> None:
-    """Also drops the cached tokens' users and the fragments that depend on permissions (the menu in base.html)."""
-    _cache.clear()
+    """Drop the permission sets, the tokens' users and the fragments that depend on permissions (the menu)."""
+    _permissions.clear()
     _tokens.clear()
     cache.clear()
 
 
 def connect_signals(user_model) -> None:
+    """Group membership and direct permissions change through m2m signals, which WorkerCache does not watch;
+    a user row (is_active, is_superuser) is watched here too, and the menu is cleared with every change."""
     for sender in (user_model.groups.through, user_model.user_permissions.through, Group.permissions.through):
         m2m_changed.connect(clear_permission_cache, sender=sender, dispatch_uid=f"perm_cache_{sender.__name__}")
     for sender in (user_model, Group, Permission, Token):
