@@ -175,3 +175,33 @@ def test_request_page_costs_the_same_for_1_or_4_work_orders(frozen_clock, client
             assert client.get(request.get_absolute_url()).status_code == 200
         counts.append(len(captured))
     assert counts[0] == counts[1], f"{counts[0]} queries with 1 work order, {counts[1]} with 4"
+
+
+def test_calendar_changes_move_the_due_times_of_open_requests(frozen_clock, dispatcher, project_a,
+                                                               django_capture_on_commit_callbacks):
+    """Lessons #1/#2: a newly known year ends the provisional due time; a closure day moves a due time."""
+    from datetime import date
+
+    from aftersales.service.models import (
+        CalendarDay, DayKind, HolidayYear, ProjectPolicy, SlaPolicy, SlaTargetRule, WorkCalendar,
+    )
+
+    office = WorkCalendar.objects.get(name__startswith="工作日")
+    policy = SlaPolicy.objects.create(name="工作日", calendar=office)
+    SlaTargetRule.objects.create(policy=policy, priority="general", kind="resolution", minutes=480)
+    ProjectPolicy.objects.create(project=project_a, policy=policy)
+    frozen_clock.move_to(shanghai(2026, 12, 31, 17, 0))
+    request = open_general(dispatcher, project_a)
+    assert request.due_provisional and request.resolve_due_at == shanghai(2027, 1, 1, 17, 30)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        CalendarDay.objects.create(day=date(2027, 1, 1), kind=DayKind.OFF, name="元旦")
+        HolidayYear.objects.create(year=2027, source="test")
+    request.refresh_from_db()
+    assert not request.due_provisional
+    assert request.resolve_due_at == shanghai(2027, 1, 4, 17, 30)  # New Year's Day off: Monday instead
+
+    with django_capture_on_commit_callbacks(execute=True):  # the office closes that Monday
+        CalendarDay.objects.create(calendar=office, day=date(2027, 1, 4), kind=DayKind.OFF, name="盘点")
+    request.refresh_from_db()
+    assert request.resolve_due_at == shanghai(2027, 1, 5, 17, 30)

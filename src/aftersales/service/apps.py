@@ -16,6 +16,15 @@ class ServiceConfig(AppConfig):
 
         post_migrate.connect(after_migrate, dispatch_uid="aftersales_service_defaults")
 
+        from django.db.models.signals import post_delete, post_save
+
+        from . import calendars
+
+        for signal in (post_save, post_delete):
+            signal.connect(calendars.calendar_day_changed, sender=models.CalendarDay, dispatch_uid=f"day_changed_{signal}")
+            signal.connect(calendars.holiday_year_changed, sender=models.HolidayYear, dispatch_uid=f"year_changed_{signal}")
+        post_save.connect(calendars.work_calendar_changed, sender=models.WorkCalendar, dispatch_uid="work_calendar_changed")
+
         for model in (models.WorkOrder, models.IncidentReport, models.SlaPolicy,
                       models.SlaTargetRule, models.EscalationRule, models.WorkCalendar, models.CalendarDay):
             auditlog.register(model, exclude_fields=["public_token", "version"])

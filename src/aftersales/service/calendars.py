@@ -1,6 +1,9 @@
 """Build the pure `ServiceCalendar` from the calendar tables (SRQ-3, lessons.md #2)."""
 
-from datetime import date, time
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
 
 from aftersales.core import calendars as cal
 from aftersales.core.cache import WorkerCache
@@ -52,7 +55,31 @@ def import_public_year(year: int) -> bool:
     )
     HolidayYear.objects.get_or_create(year=year, defaults={"source": "chinese-calendar"})
     _calendars.clear()  # bulk_create sends no signals
+    recompute_after_change(provisional_only=True)
     return True
+
+
+def recompute_after_change(**scope) -> None:
+    """After the change commits, move the due times of the open requests it can touch (services.recompute_open_requests)."""
+    from .tasks import recompute_open_requests
+
+    transaction.on_commit(lambda: recompute_open_requests(**scope))
+
+
+def calendar_day_changed(sender, instance, **kwargs) -> None:
+    """A public day (every calendar) or one calendar's closure day: requests due from that day's start on."""
+    since = datetime.combine(instance.day, time.min, tzinfo=ZoneInfo("Asia/Shanghai"))
+    recompute_after_change(calendar_id=instance.calendar_id, since=since)
+
+
+def holiday_year_changed(sender, instance, **kwargs) -> None:
+    """A year became known: the due times computed without it were provisional."""
+    recompute_after_change(provisional_only=True)
+
+
+def work_calendar_changed(sender, instance, created=False, **kwargs) -> None:
+    if not created:  # working hours or 7×24 changed: every open request on this calendar
+        recompute_after_change(calendar_id=instance.pk)
 
 
 def missing_years(today: date) -> list[int]:

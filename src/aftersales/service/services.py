@@ -10,7 +10,7 @@ from math import asin, cos, radians, sin, sqrt
 from auditlog.context import disable_auditlog
 from auditlog.receivers import log_create
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from aftersales.core import clock
@@ -605,6 +605,26 @@ def cancel(*, request, by, reason: str, version: int | None = None) -> ServiceRe
     recompute(request)
     record(request, EventKind.CANCELLED, actor=by, text=reason)
     return request
+
+
+# ------------------------------------------------------------------------------------------- calendar changes
+
+def recompute_open_requests(*, calendar_id: int | None = None, since=None, provisional_only: bool = False) -> int:
+    """Lessons #1 and #2: a calendar change moves the due times of the open requests it can touch, recomputed from
+    their clock log — those of `calendar_id` (None: every calendar), due at or after `since` (a changed day's
+    start) or still provisional; or, for a newly known year, only the provisional ones. One transaction each."""
+    requests = ServiceRequest.objects.filter(state__in=OPEN_STATES)
+    if calendar_id is not None:
+        requests = requests.filter(policy__calendar_id=calendar_id)
+    if provisional_only:
+        requests = requests.filter(due_provisional=True)
+    elif since is not None:
+        requests = requests.filter(Q(next_due_at__gte=since) | Q(resolve_due_at__gte=since) | Q(due_provisional=True))
+    ids = list(requests.values_list("pk", flat=True))
+    for request_id in ids:
+        with transaction.atomic():
+            recompute(_locked(ServiceRequest(pk=request_id)))
+    return len(ids)
 
 
 # ------------------------------------------------------------------------------------------- the sweep

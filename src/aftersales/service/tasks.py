@@ -21,3 +21,9 @@ def check_request(request_id: int) -> None:
 
 def schedule_check(request_id: int, at) -> None:
     check_request.schedule(args=(request_id,), eta=at)
+
+
+@db_task()
+def recompute_open_requests(**scope) -> int:
+    """A calendar changed: the due times of the open requests it can touch move (calendars.recompute_after_change)."""
+    return services.recompute_open_requests(**scope)
