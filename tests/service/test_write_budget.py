@@ -8,6 +8,7 @@ import pytest
 from auditlog.models import LogEntry
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
 
 from aftersales.accounts import roles
 from aftersales.accounts.models import Position
@@ -241,3 +242,21 @@ def test_two_sweeps_at_the_same_time_fire_each_alert_once(dispatcher, manager, g
     assert len(seen["events"]) == len(set(seen["events"])) == 30 * 3  # breached, escalated ×2 (the warning came late)
     assert seen["escalations"] == 30 * 2  # the manager at level 1, the general manager at level 2
     assert len({r.pk for r in requests}) == 30
+
+
+def test_api_writes_name_the_token_user_in_the_audit_log_and_leave_no_signal_receiver_behind(dispatcher, project_a):
+    """SEC-2 with token authentication, which DRF does after AuditlogMiddleware ran. A nested actor context once
+    left one pre_save receiver per request behind: a worker slowed down with every write it served."""
+    from django.db.models.signals import pre_save
+    from rest_framework.authtoken.models import Token
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=dispatcher).key}")
+    body = {"project": project_a.pk, "priority": "general", "title": "门禁读卡器无响应", "description": "3 号门"}
+    assert client.post("/api/requests/", body, format="json").status_code == 201
+    receivers = len(pre_save.receivers)
+    for _ in range(3):
+        assert client.post("/api/requests/", body, format="json").status_code == 201
+    assert len(pre_save.receivers) == receivers
+    entry = LogEntry.objects.get_for_object(ServiceRequest.objects.latest("pk")).get()
+    assert (entry.actor, entry.remote_addr) == (dispatcher, "127.0.0.1")

@@ -2,8 +2,7 @@
 
 from functools import wraps
 
-from auditlog.context import set_actor
-from auditlog.middleware import AuditlogMiddleware
+from auditlog.context import auditlog_value
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.relations import MANY_RELATION_KWARGS
@@ -17,21 +16,18 @@ class ErrorOut(serializers.Serializer):
 
 
 class AuditActorMixin:
-    """SEC-2: DRF authenticates tokens inside the view, after AuditlogMiddleware has run; name the actor again."""
-
-    _audit_actor = None
+    """SEC-2: DRF authenticates tokens inside the view, after AuditlogMiddleware has run; name the actor in the
+    middleware's context. (A nested `auditlog.context.set_actor` would leak one signal receiver per request:
+    its exit leaves the inner context in the ContextVar, so the middleware disconnects the wrong receiver.)"""
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         if request.method not in ("GET", "HEAD", "OPTIONS") and request.user.is_authenticated:
-            self._audit_actor = set_actor(request.user, remote_addr=AuditlogMiddleware._get_remote_addr(request))
-            self._audit_actor.__enter__()
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        if self._audit_actor is not None:
-            self._audit_actor.__exit__(None, None, None)
-            self._audit_actor = None
-        return super().finalize_response(request, response, *args, **kwargs)
+            try:
+                context = auditlog_value.get()
+            except LookupError:  # AuditlogMiddleware is always installed; nothing to name without it
+                return
+            context["actor"] = request.user
 
 
 class ScopedViewSetMixin(AuditActorMixin):
