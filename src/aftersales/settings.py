@@ -121,7 +121,7 @@ def _postgres() -> dict:
 
 def _sqlite() -> dict:
     return {
-        "ENGINE": "django.db.backends.sqlite3",
+        "ENGINE": "aftersales.core.sqlite",
         "NAME": os.environ.get("AFTERSALES_DB_NAME", str(DATA_DIR / "aftersales.sqlite3")),
         "CONN_MAX_AGE": None,
         "OPTIONS": {
@@ -204,7 +204,7 @@ AUDITLOG_INCLUDE_ALL_MODELS = False
 
 # Background work (deadline checks, notification delivery). Tests run tasks inline.
 HUEY = {
-    "huey_class": "huey.SqliteHuey",
+    "huey_class": "aftersales.core.queue.SqliteHuey",
     "name": "aftersales",
     "filename": str(DATA_DIR / "huey.sqlite3"),
     "immediate": env_bool("AFTERSALES_TASKS_INLINE", False),
