@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -337,6 +338,31 @@ def test_a_wrong_missing_or_inactive_key_is_401_and_writes_nothing(key_a, nvr, c
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
     assert counts() == before
     assert list(IntegrationKey.objects.exclude(name="old").values_list("last_used_at", flat=True)) == last_used
+
+
+@pytest.mark.django_db
+def test_a_key_is_read_once_per_worker_and_a_deactivation_applies_at_once(key_a, nvr):
+    assert post(key_a, event(nvr, time=at(0))).status_code == 201
+    with CaptureQueriesContext(connection) as captured:
+        assert alarms.authenticate(key_a) is not None
+        assert alarms.authenticate("ask_wrong") is None  # a wrong key is looked up, and nothing is kept for it
+    assert len(captured) == 1
+    alarms.deactivate_key(IntegrationKey.objects.get())
+    assert post(key_a, event(nvr, time=at(1))).status_code == 401
+
+
+@pytest.mark.django_db
+def test_the_last_use_is_written_at_most_once_a_minute_per_worker(key_a):
+    key, now = alarms.authenticate(key_a), timezone.now()
+
+    def writes(at):
+        with CaptureQueriesContext(connection) as captured:
+            alarms.touch(key, now=at)
+        return len(captured)
+
+    assert [writes(now), writes(now + timedelta(seconds=59)), writes(now + timedelta(seconds=61)),
+            writes(now + timedelta(seconds=62))] == [1, 0, 1, 0]
+    assert IntegrationKey.objects.get().last_used_at == now + timedelta(seconds=61)
 
 
 @pytest.mark.django_db

@@ -25,7 +25,7 @@ from .conftest import shanghai
 
 CREATE_BUDGET = 12  # API create, caches warm: permissions, scoping, INSERTs of request, targets, event, outbox, audit
 ALARM_OPEN_BUDGET = 20  # the event, the device, the active alarm, the request as above, savepoints for the race
-ALARM_APPEND_BUDGET = 8
+ALARM_APPEND_BUDGET = 7  # the device, the active alarm with its request, event, alarm row; the key is cached
 DEVICE_LOCK = 1 if connection.features.has_select_for_update else 0  # PostgreSQL locks the device row
 SWEEP_BATCH_BUDGET = 17  # one batch of any size with cold caches (ladders, recipients, preferences, endpoints read once)
 

@@ -49,6 +49,9 @@ class WorkerCache:
             self._entries[key] = entry
         return entry[1]
 
+    def put(self, key: Hashable, value) -> None:
+        self._entries[key] = (time.monotonic() + self.ttl, value)
+
     def clear(self) -> None:
         self._entries = {}
 

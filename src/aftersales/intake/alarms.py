@@ -144,21 +144,47 @@ def deactivate_key(key: IntegrationKey) -> IntegrationKey:
     return key
 
 
+# Active keys by hash, kept per worker like API tokens (core/cache.py): a deactivated key is refused at once by
+# the worker that deactivated it and by the others within the cache's TTL.
+_keys = WorkerCache("integration keys", IntegrationKey)
+# When this worker last wrote a key's last_used_at (the cached key does not see its own writes).
+_touched = WorkerCache("integration key use", IntegrationKey)
+
+
+class _UnknownKey(Exception):
+    pass
+
+
+def _active_key(digest: str) -> IntegrationKey:
+    key = (IntegrationKey.objects.select_related("customer", "project")
+           .filter(key_hash=digest, active=True).order_by("pk").first())  # unique: no sort by name
+    if key is None:
+        raise _UnknownKey  # nothing is kept for a wrong key
+    return key
+
+
 def authenticate(raw_key: str | None) -> IntegrationKey | None:
-    """The active key whose sha256 matches, or None."""
+    """The active key whose sha256 matches, or None. The key is shared by the worker's requests: read only."""
     if not raw_key:
         return None
-    return (IntegrationKey.objects.select_related("customer", "project")
-            .filter(key_hash=hash_key(raw_key.strip()), active=True).order_by("pk").first())  # unique: no sort by name
+    digest = hash_key(raw_key.strip())
+    try:
+        return _keys.get(digest, lambda: _active_key(digest))
+    except _UnknownKey:
+        return None
 
 
 def touch(key: IntegrationKey, *, now=None) -> None:
     """Remember when the key was last used, at most once a minute (no hot row under an alarm storm)."""
     now = now or clock.now()
     if key.last_used_at is not None and key.last_used_at >= now - TOUCH_INTERVAL:
-        return  # as `authenticate` just read it: written less than a minute ago, no UPDATE needed
+        return  # written less than a minute before the key was read
+    written = _touched.get(key.pk, lambda: None)
+    if written is not None and written >= now - TOUCH_INTERVAL:
+        return  # this worker wrote it less than a minute ago
     IntegrationKey.objects.filter(pk=key.pk).filter(
         Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - TOUCH_INTERVAL)).update(last_used_at=now)
+    _touched.put(key.pk, now)
 
 
 # ------------------------------------------------------------------------------------------ matching
@@ -236,10 +262,11 @@ def ensure_default_rules() -> int:
 def receive(key: IntegrationKey, data: AlarmInput, *, now=None) -> Result:
     """One event, one transaction: stored with its outcome, whatever it is."""
     now = now or clock.now()
+    resolved = resolve_device(key, data)  # a read: before the transaction takes SQLite's write lock
     with transaction.atomic():
         event = AlarmEvent(key=key, customer_id=key.customer_id, received_at=now, payload=data.payload,
                            alarm_type=data.alarm_type, raised=data.raised)
-        return _process(key, data, event, now=now)
+        return _process(key, data, event, now=now, resolved=resolved)
 
 
 def _effective_time(data: AlarmInput, now) -> tuple[datetime, str]:
@@ -251,10 +278,10 @@ def _effective_time(data: AlarmInput, now) -> tuple[datetime, str]:
     return data.time, ""
 
 
-def _process(key: IntegrationKey, data: AlarmInput, event: AlarmEvent, *, now) -> Result:
+def _process(key: IntegrationKey, data: AlarmInput, event: AlarmEvent, *, now, resolved=None) -> Result:
     occurred, note = _effective_time(data, now)
     event.occurred_at = occurred
-    device, reason = resolve_device(key, data)
+    device, reason = resolved or resolve_device(key, data)
     if device is None:
         event.device, event.request, event.outcome, event.reason = None, None, AlarmOutcome.UNMATCHED, reason
         event.save()
