@@ -197,9 +197,14 @@ def devices_reachable(key: IntegrationKey):
     return devices
 
 
+# What an alarm reads of its device and the device's project: the whole rows cost a quarter of an append.
+ALARM_DEVICE_FIELDS = ("name", "model", "serial_number", "location", "category", "project__name", "project__customer",
+                       "project__branch")
+
+
 def resolve_device(key: IntegrationKey, data: AlarmInput) -> tuple[Device | None, str]:
     """The device the event is about, within the key's customer (and project), or None and the reason."""
-    reachable = devices_reachable(key).select_related("project")
+    reachable = devices_reachable(key).select_related("project").only(*ALARM_DEVICE_FIELDS).order_by("pk")
     scope = key.project.name if key.project_id else key.customer.name
     if data.external_id:
         alias = DeviceAlias.objects.filter(customer_id=key.customer_id, external_id=data.external_id).first()
