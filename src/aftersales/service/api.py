@@ -18,8 +18,8 @@ from aftersales.core import clock
 from aftersales.core.api import AuditActorMixin, ErrorOut, ScopedPrimaryKeyField, require_perm, requires
 from aftersales.core.drf import VerbPermissions
 from aftersales.core.filters import ScopedChoiceFilter
-from aftersales.core.rows import api_row, api_rows, api_value
-from aftersales.core.scoping import get_visible_or_404, visible
+from aftersales.core.rows import CompiledValues, api_row, api_rows, api_value
+from aftersales.core.scoping import get_visible_or_404, scope_key, visible
 from aftersales.customers.models import Customer, Project
 
 from . import attachments, dispatching, selectors, services
@@ -114,22 +114,48 @@ class RequestOut(RequestListOut):
                   "replied_at", "resolved_at", "closed_at", "version", "targets", "events"]
 
 
-def request_out(queryset) -> dict:
-    """RequestOut's body from four narrow queries, without model instances (the request page API is hot)."""
-    row = queryset.values(*(f for f in RequestOut.Meta.fields if f not in ("devices", "targets", "events"))).first()
+_ACTOR_FIELDS = [f"actor__{field}" for field in DISPLAY_NAME_FIELDS]
+# The request page's related rows, by request id: compiled once per process (core.rows.CompiledValues).
+_request_devices = CompiledValues(lambda pk: Device.objects.filter(requests=pk).values("pk"))
+_request_targets = CompiledValues(lambda pk: Target.objects.filter(request=pk).values(*TargetOut.Meta.fields))
+_request_events = CompiledValues(lambda pk: TimelineEvent.objects.filter(request=pk).values(
+    "id", "kind", "at", "text", "data", *_ACTOR_FIELDS))
+
+
+_REQUEST_FIELDS = [f for f in RequestOut.Meta.fields if f not in ("devices", "targets", "events")]
+_request_rows: dict[tuple, CompiledValues] = {}  # by scope_key: users with the same key see the same rows
+
+
+def _request_row(pk, user) -> dict | None:
+    """The request's own columns if `user` (None: anyone) may see it."""
+    key = ("anyone",) if user is None else scope_key(user)
+    if key == ("nobody",) or not str(pk).isdigit():
+        return None
+    compiled = _request_rows.get(key)
+    if compiled is None:
+        if len(_request_rows) > 2000:  # one per branch and per customer with portal users; never unbounded
+            _request_rows.clear()
+        scoped = ServiceRequest.objects.order_by() if user is None else visible(ServiceRequest.objects.order_by(), user)
+        compiled = _request_rows[key] = CompiledValues(lambda pk: scoped.filter(pk=pk).values(*_REQUEST_FIELDS))
+    rows = compiled.rows(int(pk))
+    return rows[0] if rows else None
+
+
+def request_out(pk, user=None) -> dict:
+    """RequestOut's body from four narrow queries compiled once, without model instances (the request page API
+    is hot). A request `user` may not see (None: anyone) is a 404."""
+    row = _request_row(pk, user)
     if row is None:
         raise Http404
     pk = row["id"]
     out = api_row(row)
-    out["devices"] = list(Device.objects.filter(requests=pk).values_list("pk", flat=True))
-    out["targets"] = api_rows(Target.objects.filter(request=pk).values(*TargetOut.Meta.fields))
-    actor_fields = [f"actor__{field}" for field in DISPLAY_NAME_FIELDS]
-    events = TimelineEvent.objects.filter(request=pk).values("id", "kind", "at", "text", "data", *actor_fields)
+    out["devices"] = [device["pk"] for device in _request_devices.rows(pk)]
+    out["targets"] = api_rows(_request_targets.rows(pk))
     out["events"] = [
         {"id": e["id"], "kind": e["kind"], "at": api_value(e["at"]),
-         "actor": display_name(*(e[field] for field in actor_fields)) if e["actor__username"] is not None else None,
+         "actor": display_name(*(e[field] for field in _ACTOR_FIELDS)) if e["actor__username"] is not None else None,
          "text": e["text"], "data": e["data"]}
-        for e in events
+        for e in _request_events.rows(pk)
     ]
     return {name: out[name] for name in RequestOut.Meta.fields}
 
@@ -264,7 +290,7 @@ class ServiceRequestViewSet(AuditActorMixin, mixins.ListModelMixin, mixins.Retri
         return get_visible_or_404(ServiceRequest.objects.select_related("project"), self.request.user, pk=self.kwargs["pk"])
 
     def _out(self, request_obj, status=200):
-        return Response(request_out(ServiceRequest.objects.filter(pk=request_obj.pk)), status=status)
+        return Response(request_out(request_obj.pk), status=status)
 
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset()).values(*RequestListOut.Meta.fields)
@@ -272,7 +298,7 @@ class ServiceRequestViewSet(AuditActorMixin, mixins.ListModelMixin, mixins.Retri
 
     def retrieve(self, request, *args, **kwargs):
         # No filter backends on a retrieve: the list's filters have nothing to say about one request.
-        return Response(request_out(self.get_queryset().filter(pk=self.kwargs["pk"])))
+        return Response(request_out(self.kwargs["pk"], request.user))
 
     @extend_schema(request=OpenRequestIn, responses={201: RequestOut, **ERRORS})
     def create(self, request, *args, **kwargs):
