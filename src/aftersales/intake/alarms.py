@@ -311,7 +311,9 @@ def _lock_device(device) -> None:
 
 
 def _active(device, alarm_type) -> ActiveAlarm | None:
+    """The pair's row with what an alarm reads of its request (number and state; a recovery locks the whole row)."""
     return (ActiveAlarm.objects.select_for_update().select_related("request")
+            .only("device", "alarm_type", "raised_at", "cleared_at", "request__number", "request__state")
             .filter(device=device, alarm_type=alarm_type).first())
 
 
