@@ -217,8 +217,37 @@ def test_desk_queue_costs_the_same_queries_for_3_and_30_requests(client, frozen_
         return len(captured)
 
     assert queries_for(3) == queries_for(30)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(4):  # user, COUNT, the page's rows with their targets' times, the bell
         client.get(reverse("service:desk"), {"size": 100})
+
+
+def test_desk_queue_rows_show_engineer_order_escalation_and_escape_what_users_typed(client, frozen_clock, dispatcher,
+                                                                                    engineer, project_a):
+    typed = open_request(dispatcher, project_a, title='<img src=x onerror="alert(1)">')
+    services.dispatch(request=typed, by=dispatcher, engineer=engineer)
+    ServiceRequest.objects.filter(pk=typed.pk).update(customer_rank=3, escalation_level=2, due_provisional=True)
+    plain = open_request(dispatcher, project_a)
+    page = as_user(client, dispatcher).get(reverse("service:desk")).content.decode()
+    row = page[page.index(f'data-request="{typed.pk}"'):page.index("</tr>", page.index(f'data-request="{typed.pk}"'))]
+    assert '&lt;img src=x onerror=&quot;alert(1)&quot;&gt;' in row and "<img" not in row
+    assert f'href="{typed.get_absolute_url()}">{typed.number}</a>' in row
+    assert engineer.display_name in row and ">#3</span>" in row and ">L2</span>" in row and ">provisional</span>" in row
+    assert f"{project_a.customer.name}<br>" in row and project_a.name in row and "Dispatched" in row
+    row = page[page.index(f'data-request="{plain.pk}"'):page.index("</tr>", page.index(f'data-request="{plain.pk}"'))]
+    assert '<td class="small">—</td><td><span class="text-muted">—</span></td>' in row  # no engineer, no escalation
+    assert 'data-warn="' in row  # the countdown turns amber in the browser at the reply target's warning time
+
+
+def test_desk_queue_pages_keep_the_order_asked_for(client, frozen_clock, dispatcher, project_a):
+    created = []
+    for _ in range(5):
+        created.append(open_request(dispatcher, project_a))
+        frozen_clock.shift(timedelta(minutes=1))
+    as_user(client, dispatcher)
+    for sort, expected in (("-created", created[::-1][2:4]), ("created", created[2:4])):
+        page = client.get(reverse("service:desk"), {"sort": sort, "size": 2, "page": 2}).content.decode()
+        shown = [r.pk for r in created if f'data-request="{r.pk}"' in page]
+        assert sorted(shown, key=lambda pk: page.index(f'data-request="{pk}"')) == [r.pk for r in expected]
 
 
 def test_desk_queue_pagination_is_bounded(client, frozen_clock, dispatcher, project_a):

@@ -105,7 +105,7 @@ class DeskQueue(ScopedListView):
     sort_fields = {"due": "next_due_at", "created": "created_at", "escalation": "escalation_level"}
 
     def get_queryset(self):
-        queryset = selectors.desk_queue(self.request.user).prefetch_related(open_targets_prefetch())
+        queryset = selectors.desk_queue(self.request.user)
         by_request = self.sorted_by_request(queryset, tiebreak="pk")
         return queryset if by_request is None else by_request
 
@@ -113,7 +113,8 @@ class DeskQueue(ScopedListView):
         return ["service/_queue_table.html"] if self.request.htmx else [self.template_name]
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "now": clock.now()}
+        context = super().get_context_data(**kwargs)
+        return {**context, "rows": selectors.queue_rows(context["page_obj"].object_list), "now": clock.now()}
 
 
 class RequestList(ScopedListView):
