@@ -25,7 +25,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
         try:
             while True:
                 try:
-                    self.cursor().execute(f"BEGIN {self.transaction_mode}")
+                    # Closed at once, also when it fails: a failed BEGIN left open keeps its read snapshot, and a
+                    # few such waiters kept the lock's holder from reading (it waited out the whole timeout).
+                    with self.cursor() as cursor:
+                        cursor.execute(f"BEGIN {self.transaction_mode}")
                     return
                 except OperationalError as error:
                     if "locked" not in str(error) or time.monotonic() >= deadline:
