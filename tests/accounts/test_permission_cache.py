@@ -83,3 +83,21 @@ def test_api_tokens_are_remembered_until_the_user_or_the_token_changes(dispatche
     assert api.get("/api/requests/queue/").status_code == 200
     token.delete()
     assert api.get("/api/requests/queue/").status_code == 403  # DRF: 403 when the first authenticator is the session
+
+
+def test_the_session_user_is_read_once_and_a_deactivation_or_new_password_ends_the_session_at_once(client, dispatcher):
+    from django.urls import reverse
+
+    client.force_login(dispatcher)
+    assert client.get(reverse("service:desk")).status_code == 200
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(reverse("service:desk")).status_code == 200
+    assert not [q for q in captured.captured_queries if 'FROM "accounts_user" WHERE' in q["sql"]]
+    dispatcher.set_password("a-new-password-2026")
+    dispatcher.save()  # sessions carry a hash of the password: this one ends
+    assert client.get(reverse("service:desk")).status_code == 302
+    client.force_login(dispatcher)
+    assert client.get(reverse("service:desk")).status_code == 200
+    dispatcher.is_active = False
+    dispatcher.save()
+    assert client.get(reverse("service:desk")).status_code == 302

@@ -1,10 +1,11 @@
-"""Permission sets and API tokens kept per worker process (perf-floor.md §4), in core.cache.WorkerCache copies.
+"""Permission sets, API tokens and session users kept per worker process (perf-floor.md §4), in
+core.cache.WorkerCache copies.
 
-Django's ModelBackend reads a user's permissions with two queries on every request, DRF's token
-authentication the token and its user. Roles change rarely: a change made in this process (group
-membership, a role's permissions, the user row, a token) clears the copies at once; other workers read
-again within core.cache.TTL seconds — which bounds how long a revoked permission can still be used. The
-menu (base.html) is cached for the same time and cleared with them.
+Django's ModelBackend reads a user's permissions with two queries on every request and the session's user with
+another, DRF's token authentication the token and its user. Roles change rarely: a change made in this process
+(group membership, a role's permissions, the user row, a token) clears the copies at once; other workers read
+again within core.cache.TTL seconds — which bounds how long a revoked permission, a deactivated user or a session
+ended by a password change can still be used. The menu (base.html) is cached for the same time and cleared with them.
 """
 
 import copy
@@ -20,6 +21,11 @@ from aftersales.core.cache import WorkerCache
 
 _permissions = WorkerCache("permission sets")  # cleared by the receivers of connect_signals()
 _tokens = WorkerCache("api tokens")
+_users = WorkerCache("session users")
+
+
+class _NoUser(Exception):
+    pass
 
 
 class CachedPermissionsBackend(ModelBackend):
@@ -31,6 +37,19 @@ class CachedPermissionsBackend(ModelBackend):
                                                                     .get_all_permissions(user_obj)))
             user_obj._perm_cache = set(perms)
         return user_obj._perm_cache
+
+    def get_user(self, user_id):
+        """The session's user, kept per worker like a token's; each request gets its own copy."""
+        def load():
+            user = super(CachedPermissionsBackend, self).get_user(user_id)
+            if user is None:
+                raise _NoUser  # nothing is kept for a missing or inactive user
+            return user
+
+        try:
+            return copy.copy(_users.get(user_id, load))
+        except _NoUser:
+            return None
 
 
 class CachedTokenAuthentication(TokenAuthentication):
@@ -47,6 +66,7 @@ def clear_permission_cache(**kwargs) -> None:
     """Drop the permission sets, the tokens' users and the fragments that depend on permissions (the menu)."""
     _permissions.clear()
     _tokens.clear()
+    _users.clear()
     cache.clear()
 
 
