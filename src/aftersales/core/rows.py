@@ -48,36 +48,48 @@ def api_row(row: dict) -> dict:
 
 
 class CompiledValues:
-    """A `.values()` query compiled to SQL once per process, then run with other ids in its parameters.
+    """A `.values()` query compiled to SQL once per process, then run with other values for its parameters.
 
-    On the hottest reads (the request page API) building and compiling the ORM query cost more than running it.
-    `build(*stand_ins)` returns the queryset for stand-in ids; `rows(*ids)` runs that SQL with the ids in the
-    stand-ins' places and converts the columns exactly as `.values()` does (same compiler)."""
+    On the hottest reads (the request page and desk queue APIs) building and compiling the ORM query cost more than
+    running it. `build(*stand_ins)` returns the queryset for stand-in values (of the types the first call passes:
+    ids or strings); `rows(*values)` runs that SQL with the values in the stand-ins' places and converts the columns
+    exactly as `.values()` does (same compiler)."""
 
     STAND_IN = -(2**53)  # no row has such an id; each stand-in must appear exactly once among the parameters
 
     def __init__(self, build):
         self._build, self._compiled = build, None
 
-    def _compile(self, count: int):
-        stand_ins = [self.STAND_IN - i for i in range(count)]
+    @classmethod
+    def _stand_in(cls, index: int, value):
+        if isinstance(value, int):
+            return cls.STAND_IN - index
+        if isinstance(value, str):
+            return f"\x00stand-in {index}"
+        raise TypeError(f"only ids and strings can be parameters of a compiled query, not {value!r}")
+
+    def _compile(self, values):
+        stand_ins = [self._stand_in(i, value) for i, value in enumerate(values)]
         queryset = self._build(*stand_ins)
         query = queryset.query
         compiler = query.get_compiler(queryset.db)
         sql, params = compiler.as_sql()
         if any(list(params).count(stand_in) != 1 for stand_in in stand_ins):
-            raise ValueError(f"each stand-in id must be one parameter of the query: {sql} {params}")
+            raise ValueError(f"each stand-in must be one parameter of the query: {sql} {params}")
         slots = [list(params).index(stand_in) for stand_in in stand_ins]
         names = list(query.selected) if query.selected else [
             *query.extra_select, *query.values_select, *query.annotation_select]
-        self._compiled = (compiler, sql, tuple(params), slots, names, queryset.db)
+        types = tuple(type(stand_in) for stand_in in stand_ins)
+        self._compiled = (compiler, sql, tuple(params), slots, types, names, queryset.db)
         return self._compiled
 
-    def rows(self, *ids: int) -> list[dict]:
-        compiler, sql, params, slots, names, alias = self._compiled or self._compile(len(ids))
+    def rows(self, *values) -> list[dict]:
+        compiler, sql, params, slots, types, names, alias = self._compiled or self._compile(values)
+        if tuple(type(value) for value in values) != types:
+            raise TypeError(f"the query was compiled for parameters of the types {types}")
         params = list(params)
-        for slot, value in zip(slots, ids, strict=True):
-            params[slot] = int(value)
+        for slot, value in zip(slots, values, strict=True):
+            params[slot] = value
         with connections[alias].cursor() as cursor:
             cursor.execute(sql, params)
             fetched = cursor.fetchall()
