@@ -133,6 +133,9 @@ def test_compiled_queries_return_what_the_orm_returns(busy_request):
     compiled = CompiledValues(events)
     assert compiled.rows(busy_request.pk) == list(events(busy_request.pk))  # datetimes, JSON, a joined column
     assert compiled.rows(busy_request.pk + 1000) == []
+    assert compiled.count(busy_request.pk) == events(busy_request.pk).count() >= 4
+    with pytest.raises(TypeError):
+        compiled.rows(str(busy_request.pk))  # compiled for an id
     with pytest.raises(ValueError, match="stand-in"):
         CompiledValues(lambda pk: TimelineEvent.objects.filter(Q(request=pk) | Q(actor=pk)).values("id")).rows(1)
 

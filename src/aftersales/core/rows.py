@@ -83,7 +83,7 @@ class CompiledValues:
         self._compiled = (compiler, sql, tuple(params), slots, types, names, queryset.db)
         return self._compiled
 
-    def rows(self, *values) -> list[dict]:
+    def _run(self, sql_of, values) -> tuple:
         compiler, sql, params, slots, types, names, alias = self._compiled or self._compile(values)
         if tuple(type(value) for value in values) != types:
             raise TypeError(f"the query was compiled for parameters of the types {types}")
@@ -91,6 +91,13 @@ class CompiledValues:
         for slot, value in zip(slots, values, strict=True):
             params[slot] = value
         with connections[alias].cursor() as cursor:
-            cursor.execute(sql, params)
-            fetched = cursor.fetchall()
+            cursor.execute(sql_of(sql), params)
+            return compiler, names, cursor.fetchall()
+
+    def rows(self, *values) -> list[dict]:
+        compiler, names, fetched = self._run(lambda sql: sql, values)
         return [dict(zip(names, row)) for row in compiler.results_iter(results=[fetched])]
+
+    def count(self, *values) -> int:
+        """How many rows `rows(*values)` returns, counted by the database (build the query without an ordering)."""
+        return self._run(lambda sql: f"SELECT COUNT(*) FROM ({sql}) counted", values)[2][0][0]

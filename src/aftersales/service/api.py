@@ -1,7 +1,7 @@
 """Service requests over the API: scoped, documented, 400 with field messages, 409 on illegal moves."""
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -96,25 +96,24 @@ class CompiledQueue:
     def _requests(self, *values):
         return selectors.open_requests(self.user).filter(**dict(zip(self.names, values)))
 
-    def _rows(self, part, build) -> list[dict]:
+    def _compiled_for(self, part, build) -> CompiledValues:
         key = (scope_key(self.user), self.names, part)  # users with the same scope key see the same rows
         compiled = self._compiled.get(key)
         if compiled is None:
             if len(self._compiled) > 2000:  # scopes × filter sets × pages asked for: never unbounded
                 self._compiled.clear()
             compiled = self._compiled[key] = CompiledValues(build)
-        return compiled.rows(*self.values)
+        return compiled
 
     def count(self) -> int:
-        by_state = self._rows("count", lambda *values: self._requests(*values).order_by().values("state")
-                              .annotate(n=Count("pk")))
-        return sum(row["n"] for row in by_state)
+        return self._compiled_for("count", lambda *values: self._requests(*values).order_by().values("pk")).count(
+            *self.values)
 
     def __getitem__(self, page: slice) -> list[dict]:
         if page.start == page.stop:  # an empty queue's only page
             return []
-        return self._rows(("page", page.start, page.stop), lambda *values: self._requests(*values)
-                          .values(*RequestListOut.Meta.fields)[page.start:page.stop])
+        return self._compiled_for(("page", page.start, page.stop), lambda *values: self._requests(*values).values(
+            *RequestListOut.Meta.fields)[page.start:page.stop]).rows(*self.values)
 
 
 class TargetOut(serializers.ModelSerializer):
