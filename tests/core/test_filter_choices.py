@@ -24,12 +24,13 @@ def test_customer_choices_are_scoped_even_when_cached(client, dispatcher, genera
 def test_cached_choices_cost_no_query_and_keep_the_selection(client, general_manager, customer_a, customer_b, project_a):
     desk(client, general_manager)
     client.force_login(general_manager)
-    client.get(reverse("service:desk"))
+    client.get(reverse("service:desk"), {"customer": customer_a.pk})  # options and the chosen id's check warm up
     with CaptureQueriesContext(connection) as warm:
         page = client.get(reverse("service:desk"), {"customer": customer_b.pk}).content.decode()
     assert not [q for q in warm.captured_queries if 'FROM "customers_customer"' in q["sql"] and "LIMIT" not in q["sql"]]
     assert f'<option value="{customer_b.pk}" selected>{customer_b.name}</option>' in page
     assert f'<option value="{customer_a.pk}">{customer_a.name}</option>' in page
+    assert client.get(reverse("service:desk"), {"customer": 10**9}).status_code == 200  # an unknown id: ignored
 
 
 def test_a_new_customer_appears_at_once(client, general_manager, customer_a):

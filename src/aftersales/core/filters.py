@@ -1,5 +1,6 @@
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models.signals import post_delete, post_save
 from django.forms.utils import flatatt
 from django.utils.html import conditional_escape, escape, format_html
@@ -27,8 +28,29 @@ def scoped_choices(model):
     return queryset
 
 
+class CachedModelChoiceField(django_filters.fields.ModelChoiceField):
+    """Checks the chosen id against the scope's choices kept per worker (core.cache, with the rendered options)
+    instead of a query on every page: StyledFilterSet gives it the options' cache key."""
+
+    cache_key = None
+
+    def to_python(self, value):
+        if self.cache_key is None or value in self.empty_values or (
+                self.null_label is not None and value == self.null_value):
+            return super().to_python(value)
+        by_pk = _options.get(("instances", *self.cache_key), lambda: {str(obj.pk): obj for obj in self.queryset})
+        try:
+            return by_pk[str(value)]
+        except KeyError:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice") from None
+
+
+class ScopedModelChoiceFilter(django_filters.ModelChoiceFilter):
+    field_class = CachedModelChoiceField
+
+
 def ScopedChoiceFilter(model, **kwargs):  # noqa: N802 - reads like a field class
-    return django_filters.ModelChoiceFilter(queryset=scoped_choices(model), **kwargs)
+    return ScopedModelChoiceFilter(queryset=scoped_choices(model), **kwargs)
 
 
 class StyledFilterSet(django_filters.FilterSet):
@@ -43,6 +65,8 @@ class StyledFilterSet(django_filters.FilterSet):
                 if type(field.widget) is forms.Select:
                     field.widget = FastSelect(attrs=field.widget.attrs, choices=field.widget.choices,
                                               cache_key=self._choices_cache_key(name))
+                    if isinstance(field, CachedModelChoiceField):
+                        field.cache_key = field.widget.cache_key
                 elif type(field.widget) is forms.TextInput:
                     field.widget = FastTextInput(attrs=field.widget.attrs)
                 field.widget.attrs.setdefault("class", css)
