@@ -34,6 +34,21 @@ class ScopedMixin(LoginRequiredMixin, PermissionRequiredMixin):
         return super().get_permission_required()
 
 
+class CountedBy:
+    """A queryset as Django's Paginator reads it, counted by `count` (e.g. a compiled query); its pages are the
+    queryset's own slices."""
+
+    def __init__(self, queryset, count):
+        self.queryset, self.count = queryset, count
+
+    def __getitem__(self, window):
+        return self.queryset[window]
+
+    @property
+    def ordered(self) -> bool:
+        return self.queryset.ordered
+
+
 class ScopedListView(ScopedMixin, FilterView):
     """A list page with search (`q` through the FilterSet), filters, sorting (`sort`) and pagination."""
 

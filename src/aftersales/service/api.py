@@ -82,40 +82,6 @@ def queue_filters(params) -> dict:
     return lookups
 
 
-class CompiledQueue:
-    """The desk queue of a user's scope with some of its filters, as Django's Paginator reads a queryset (`count()`
-    and a slice), from SQL compiled once per process for each scope, set of filters and page (core.rows): every
-    desk polls the queue, and building and compiling its two queries cost more than running them."""
-
-    _compiled: dict[tuple, CompiledValues] = {}
-
-    def __init__(self, user, lookups: dict):
-        self.user, self.names = user, tuple(sorted(lookups))
-        self.values = [lookups[name] for name in self.names]
-
-    def _requests(self, *values):
-        return selectors.open_requests(self.user).filter(**dict(zip(self.names, values)))
-
-    def _compiled_for(self, part, build) -> CompiledValues:
-        key = (scope_key(self.user), self.names, part)  # users with the same scope key see the same rows
-        compiled = self._compiled.get(key)
-        if compiled is None:
-            if len(self._compiled) > 2000:  # scopes × filter sets × pages asked for: never unbounded
-                self._compiled.clear()
-            compiled = self._compiled[key] = CompiledValues(build)
-        return compiled
-
-    def count(self) -> int:
-        return self._compiled_for("count", lambda *values: self._requests(*values).order_by().values("pk")).count(
-            *self.values)
-
-    def __getitem__(self, page: slice) -> list[dict]:
-        if page.start == page.stop:  # an empty queue's only page
-            return []
-        return self._compiled_for(("page", page.start, page.stop), lambda *values: self._requests(*values).values(
-            *RequestListOut.Meta.fields)[page.start:page.stop]).rows(*self.values)
-
-
 class TargetOut(serializers.ModelSerializer):
     class Meta:
         model = Target
@@ -355,11 +321,8 @@ class ServiceRequestViewSet(AuditActorMixin, mixins.ListModelMixin, mixins.Retri
     @action(detail=False, methods=["get"], filter_backends=[])
     def queue(self, request):
         """The desk queue: open requests, most urgent first (next due time)."""
-        lookups = queue_filters(request.query_params)
-        if scope_key(request.user) == ("nobody",):
-            queryset = selectors.open_requests(request.user).values(*RequestListOut.Meta.fields)  # empty
-        else:
-            queryset = CompiledQueue(request.user, lookups)
+        queryset = selectors.CompiledQueue(request.user, queue_filters(request.query_params),
+                                           fields=RequestListOut.Meta.fields)
         return self.get_paginated_response(api_rows(self.paginate_queryset(queryset)))
 
     @extend_schema(request=ReplyIn, responses={200: RequestOut, **ERRORS})

@@ -3,7 +3,8 @@
 from django.db.models import F, Min, OuterRef, Prefetch, QuerySet, Subquery
 
 from aftersales.accounts.models import DISPLAY_NAME_FIELDS
-from aftersales.core.scoping import visible
+from aftersales.core.rows import CompiledValues
+from aftersales.core.scoping import scope_key, visible
 
 from .models import OPEN_STATES, ServiceRequest, Target, TimelineEvent
 
@@ -12,6 +13,43 @@ def open_requests(user) -> QuerySet[ServiceRequest]:
     """Open requests, most urgent first (next due time), scoped to the user."""
     queryset = ServiceRequest.objects.filter(state__in=OPEN_STATES).order_by(F("next_due_at").asc(nulls_last=True), "pk")
     return visible(queryset, user)
+
+
+class CompiledQueue:
+    """The desk queue of a user's scope with some exact filters (`lookups`), as Django's Paginator reads a queryset
+    (`count()` and a slice of `fields`), from SQL compiled once per process for each scope, set of filters and page
+    (core.rows.CompiledValues): every desk polls the queue, and building and compiling its two queries cost more
+    than running them."""
+
+    _compiled: dict[tuple, CompiledValues] = {}
+
+    def __init__(self, user, lookups: dict, fields=()):
+        self.user, self.names, self.fields = user, tuple(sorted(lookups)), tuple(fields)
+        self.values = [lookups[name] for name in self.names]
+
+    def _requests(self, *values):
+        return open_requests(self.user).filter(**dict(zip(self.names, values)))
+
+    def _compiled_for(self, part, build) -> CompiledValues:
+        key = (scope_key(self.user), self.names, self.fields, part)  # users with the same scope key see the same rows
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            if len(self._compiled) > 2000:  # scopes × filter sets × pages asked for: never unbounded
+                self._compiled.clear()
+            compiled = self._compiled[key] = CompiledValues(build)
+        return compiled
+
+    def count(self) -> int:
+        if scope_key(self.user) == ("nobody",):
+            return 0
+        return self._compiled_for("count", lambda *values: self._requests(*values).order_by().values("pk")).count(
+            *self.values)
+
+    def __getitem__(self, page: slice) -> list[dict]:
+        if page.start == page.stop or scope_key(self.user) == ("nobody",):  # an empty queue's only page
+            return []
+        return self._compiled_for(("page", page.start, page.stop), lambda *values: self._requests(*values).values(
+            *self.fields)[page.start:page.stop]).rows(*self.values)
 
 
 def desk_queue(user) -> QuerySet[ServiceRequest]:

@@ -24,7 +24,7 @@ from aftersales.assets.models import Device
 from aftersales.core import clock
 from aftersales.core.errors import DomainError, IllegalTransition, StaleObject
 from aftersales.core.scoping import get_visible_or_404, visible
-from aftersales.core.views import ScopedDetailView, ScopedListView, ScopedMixin
+from aftersales.core.views import CountedBy, ScopedDetailView, ScopedListView, ScopedMixin
 from aftersales.customers.models import Project
 
 from .attachments import atomic_with_files
@@ -111,6 +111,15 @@ class DeskQueue(ScopedListView):
 
     def get_template_names(self):
         return ["service/_queue_table.html"] if self.request.htmx else [self.template_name]
+
+    def paginate_queryset(self, queryset, page_size):
+        """Counted by the compiled queue query (the API's) unless a search is part of the filter."""
+        form = self.filterset.form
+        if form.is_valid() and not form.cleaned_data.get("q"):
+            lookups = {f"{name}_id" if name in ("branch", "customer") else name: getattr(value, "pk", value)
+                       for name, value in form.cleaned_data.items() if name != "q" and value not in (None, "")}
+            queryset = CountedBy(queryset, selectors.CompiledQueue(self.request.user, lookups).count)
+        return super().paginate_queryset(queryset, page_size)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
