@@ -5,6 +5,7 @@ escalation exactly once, also when two sweeps run at the same time."""
 from datetime import timedelta
 
 import pytest
+from auditlog.diff import model_instance_diff
 from auditlog.models import LogEntry
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -98,6 +99,8 @@ def test_create_writes_one_audit_entry_with_the_final_number_and_no_entry_for_de
     entries = LogEntry.objects.get_for_object(request)
     assert [(e.action, e.object_repr) for e in entries] == [(LogEntry.Action.CREATE, str(request))]
     assert request.number == f"SR{request.pk:07d}" and entries[0].changes_dict["number"][1] == request.number
+    stored = ServiceRequest.objects.get(pk=request.pk)  # the entry is auditlog's own diff of the stored request
+    assert entries[0].changes_dict == {name: list(change) for name, change in model_instance_diff(None, stored).items()}
     assert ServiceRequest.objects.get(pk=request.pk).number == request.number
     frozen_clock.shift(timedelta(minutes=56))
     services.sweep()  # a warning: next check and escalation level move, nothing for the audit log
