@@ -133,7 +133,7 @@ def _request_row(pk, user) -> dict | None:
         return None
     compiled = _request_rows.get(key)
     if compiled is None:
-        if len(_request_rows) > 2000:  # one per branch and per customer with portal users; never unbounded
+        if len(_request_rows) > 500:  # one per branch and per customer with portal users; bounded memory
             _request_rows.clear()
         scoped = ServiceRequest.objects.order_by() if user is None else visible(ServiceRequest.objects.order_by(), user)
         compiled = _request_rows[key] = CompiledValues(lambda pk: scoped.filter(pk=pk).values(*_REQUEST_FIELDS))

@@ -34,7 +34,7 @@ class CompiledQueue:
         key = (scope_key(self.user), self.names, self.fields, part)  # users with the same scope key see the same rows
         compiled = self._compiled.get(key)
         if compiled is None:
-            if len(self._compiled) > 2000:  # scopes × filter sets × pages asked for: never unbounded
+            if len(self._compiled) > 500:  # scopes × filter sets × pages asked for: bounded memory
                 self._compiled.clear()
             compiled = self._compiled[key] = CompiledValues(build)
         return compiled
