@@ -136,6 +136,8 @@ def test_compiled_queries_return_what_the_orm_returns(busy_request):
     assert compiled.count(busy_request.pk) == events(busy_request.pk).count() >= 4
     with pytest.raises(TypeError):
         compiled.rows(str(busy_request.pk))  # compiled for an id
+    for empty in (lambda pk: events(pk).none(), lambda pk: events(pk)[0:0]):  # a scope that sees nothing, no page
+        assert CompiledValues(empty).rows(busy_request.pk) == [] and CompiledValues(empty).count(busy_request.pk) == 0
     with pytest.raises(ValueError, match="stand-in"):
         CompiledValues(lambda pk: TimelineEvent.objects.filter(Q(request=pk) | Q(actor=pk)).values("id")).rows(1)
 

@@ -53,7 +53,8 @@ class CompiledValues:
     On the hottest reads (the request page and desk queue APIs) building and compiling the ORM query cost more than
     running it. `build(*stand_ins)` returns the queryset for stand-in values (of the types the first call passes:
     ids or strings); `rows(*values)` runs that SQL with the values in the stand-ins' places and converts the columns
-    exactly as `.values()` does (same compiler)."""
+    exactly as `.values()` does (same compiler). A queryset that can have no rows (`.none()`, an empty slice) runs
+    nothing."""
 
     STAND_IN = -(2**53)  # no row has such an id; each stand-in must appear exactly once among the parameters
 
@@ -72,6 +73,9 @@ class CompiledValues:
         stand_ins = [self._stand_in(i, value) for i, value in enumerate(values)]
         queryset = self._build(*stand_ins)
         query = queryset.query
+        if query.is_empty():
+            self._compiled = (None, None, (), [], tuple(type(stand_in) for stand_in in stand_ins), [], queryset.db)
+            return self._compiled
         compiler = query.get_compiler(queryset.db)
         sql, params = compiler.as_sql()
         if any(list(params).count(stand_in) != 1 for stand_in in stand_ins):
@@ -87,6 +91,8 @@ class CompiledValues:
         compiler, sql, params, slots, types, names, alias = self._compiled or self._compile(values)
         if tuple(type(value) for value in values) != types:
             raise TypeError(f"the query was compiled for parameters of the types {types}")
+        if sql is None:
+            return compiler, names, []
         params = list(params)
         for slot, value in zip(slots, values, strict=True):
             params[slot] = value
@@ -96,8 +102,25 @@ class CompiledValues:
 
     def rows(self, *values) -> list[dict]:
         compiler, names, fetched = self._run(lambda sql: sql, values)
-        return [dict(zip(names, row)) for row in compiler.results_iter(results=[fetched])]
+        return [dict(zip(names, row)) for row in compiler.results_iter(results=[fetched])] if fetched else []
 
     def count(self, *values) -> int:
         """How many rows `rows(*values)` returns, counted by the database (build the query without an ordering)."""
-        return self._run(lambda sql: f"SELECT COUNT(*) FROM ({sql}) counted", values)[2][0][0]
+        fetched = self._run(lambda sql: f"SELECT COUNT(*) FROM ({sql}) counted", values)[2]
+        return fetched[0][0] if fetched else 0
+
+
+class CompiledByKey:
+    """CompiledValues kept per process by a key (a scope, a set of filters, a page …), at most `limit` of them
+    (≈ 24 KB each)."""
+
+    def __init__(self, limit: int = 500):
+        self.limit, self._by_key = limit, {}
+
+    def get(self, key, build) -> CompiledValues:
+        compiled = self._by_key.get(key)
+        if compiled is None:
+            if len(self._by_key) >= self.limit:
+                self._by_key.clear()
+            compiled = self._by_key[key] = CompiledValues(build)
+        return compiled

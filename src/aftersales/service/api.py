@@ -18,7 +18,7 @@ from aftersales.core import clock
 from aftersales.core.api import AuditActorMixin, ErrorOut, ScopedPrimaryKeyField, require_perm, requires
 from aftersales.core.drf import VerbPermissions
 from aftersales.core.filters import ScopedChoiceFilter
-from aftersales.core.rows import CompiledValues, api_row, api_rows, api_value
+from aftersales.core.rows import CompiledByKey, CompiledValues, api_row, api_rows, api_value
 from aftersales.core.scoping import get_visible_or_404, scope_key, visible
 from aftersales.customers.models import Customer, Project
 
@@ -123,21 +123,18 @@ _request_events = CompiledValues(lambda pk: TimelineEvent.objects.filter(request
 
 
 _REQUEST_FIELDS = [f for f in RequestOut.Meta.fields if f not in ("devices", "targets", "events")]
-_request_rows: dict[tuple, CompiledValues] = {}  # by scope_key: users with the same key see the same rows
+_request_rows = CompiledByKey()  # by scope_key: users with the same key see the same rows
 
 
 def _request_row(pk, user) -> dict | None:
     """The request's own columns if `user` (None: anyone) may see it."""
-    key = ("anyone",) if user is None else scope_key(user)
-    if key == ("nobody",) or not str(pk).isdigit():
+    if not str(pk).isdigit():
         return None
-    compiled = _request_rows.get(key)
-    if compiled is None:
-        if len(_request_rows) > 500:  # one per branch and per customer with portal users; bounded memory
-            _request_rows.clear()
-        scoped = ServiceRequest.objects.order_by() if user is None else visible(ServiceRequest.objects.order_by(), user)
-        compiled = _request_rows[key] = CompiledValues(lambda pk: scoped.filter(pk=pk).values(*_REQUEST_FIELDS))
-    rows = compiled.rows(int(pk))
+    def build(pk):
+        requests = ServiceRequest.objects.order_by()
+        return (requests if user is None else visible(requests, user)).filter(pk=pk).values(*_REQUEST_FIELDS)
+
+    rows = _request_rows.get(("anyone",) if user is None else scope_key(user), build).rows(int(pk))
     return rows[0] if rows else None
 
 

@@ -3,7 +3,7 @@
 from django.db.models import F, Min, OuterRef, Prefetch, QuerySet, Subquery
 
 from aftersales.accounts.models import DISPLAY_NAME_FIELDS
-from aftersales.core.rows import CompiledValues
+from aftersales.core.rows import CompiledByKey
 from aftersales.core.scoping import scope_key, visible
 
 from .models import OPEN_STATES, ServiceRequest, Target, TimelineEvent
@@ -21,35 +21,27 @@ class CompiledQueue:
     (core.rows.CompiledValues): every desk polls the queue, and building and compiling its two queries cost more
     than running them."""
 
-    _compiled: dict[tuple, CompiledValues] = {}
+    _compiled = CompiledByKey()
 
     def __init__(self, user, lookups: dict, fields=()):
         self.user, self.names, self.fields = user, tuple(sorted(lookups)), tuple(fields)
         self.values = [lookups[name] for name in self.names]
+        self.scope = scope_key(user)  # users with the same scope key see the same rows
 
     def _requests(self, *values):
         return open_requests(self.user).filter(**dict(zip(self.names, values)))
 
-    def _compiled_for(self, part, build) -> CompiledValues:
-        key = (scope_key(self.user), self.names, self.fields, part)  # users with the same scope key see the same rows
-        compiled = self._compiled.get(key)
-        if compiled is None:
-            if len(self._compiled) > 500:  # scopes × filter sets × pages asked for: bounded memory
-                self._compiled.clear()
-            compiled = self._compiled[key] = CompiledValues(build)
-        return compiled
-
     def count(self) -> int:
-        if scope_key(self.user) == ("nobody",):
-            return 0
-        return self._compiled_for("count", lambda *values: self._requests(*values).order_by().values("pk")).count(
-            *self.values)
+        def build(*values):
+            return self._requests(*values).order_by().values("pk")
+
+        return self._compiled.get((self.scope, self.names, "count"), build).count(*self.values)
 
     def __getitem__(self, page: slice) -> list[dict]:
-        if page.start == page.stop or scope_key(self.user) == ("nobody",):  # an empty queue's only page
-            return []
-        return self._compiled_for(("page", page.start, page.stop), lambda *values: self._requests(*values).values(
-            *self.fields)[page.start:page.stop]).rows(*self.values)
+        def build(*values):
+            return self._requests(*values).values(*self.fields)[page.start:page.stop]
+
+        return self._compiled.get((self.scope, self.names, self.fields, page.start, page.stop), build).rows(*self.values)
 
 
 def desk_queue(user) -> QuerySet[ServiceRequest]:
