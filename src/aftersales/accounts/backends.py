@@ -24,10 +24,6 @@ _tokens = WorkerCache("api tokens")
 _users = WorkerCache("session users")
 
 
-class _NoUser(Exception):
-    pass
-
-
 class CachedPermissionsBackend(ModelBackend):
     def get_all_permissions(self, user_obj, obj=None):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
@@ -39,17 +35,10 @@ class CachedPermissionsBackend(ModelBackend):
         return user_obj._perm_cache
 
     def get_user(self, user_id):
-        """The session's user, kept per worker like a token's; each request gets its own copy."""
-        def load():
-            user = super(CachedPermissionsBackend, self).get_user(user_id)
-            if user is None:
-                raise _NoUser  # nothing is kept for a missing or inactive user
-            return user
-
-        try:
-            return copy.copy(_users.get(user_id, load))
-        except _NoUser:
-            return None
+        """The session's user, kept per worker like a token's; each request gets its own copy. Nothing is kept
+        for a missing or inactive user."""
+        user = _users.get(user_id, lambda: super(CachedPermissionsBackend, self).get_user(user_id), keep_none=False)
+        return copy.copy(user) if user is not None else None
 
 
 class CachedTokenAuthentication(TokenAuthentication):

@@ -41,13 +41,22 @@ class WorkerCache:
             post_delete.connect(self._changed, sender=model, weak=False, dispatch_uid=uid + ":delete")
         _caches.append(self)
 
-    def get(self, key: Hashable, compute: Callable[[], object]):
+    def get(self, key: Hashable, compute: Callable[[], object], *, keep_none: bool = True):
+        """The copy for `key`; with keep_none=False a None is not kept (a wrong credential is asked again each
+        time and cannot fill the cache)."""
         entry = self._entries.get(key)
         now = time.monotonic()
         if entry is None or entry[0] <= now:
             entry = (now + self.ttl, compute())
+            if entry[1] is None and not keep_none:
+                return None
             self._entries[key] = entry
         return entry[1]
+
+    def peek(self, key: Hashable):
+        """The copy for `key` if one is kept and fresh, else None; computes nothing."""
+        entry = self._entries.get(key)
+        return entry[1] if entry is not None and entry[0] > time.monotonic() else None
 
     def put(self, key: Hashable, value) -> None:
         self._entries[key] = (time.monotonic() + self.ttl, value)

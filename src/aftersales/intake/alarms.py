@@ -151,27 +151,18 @@ _keys = WorkerCache("integration keys", IntegrationKey)
 _touched = WorkerCache("integration key use", IntegrationKey)
 
 
-class _UnknownKey(Exception):
-    pass
-
-
-def _active_key(digest: str) -> IntegrationKey:
-    key = (IntegrationKey.objects.select_related("customer", "project")
-           .filter(key_hash=digest, active=True).order_by("pk").first())  # unique: no sort by name
-    if key is None:
-        raise _UnknownKey  # nothing is kept for a wrong key
-    return key
+def _active_key(digest: str) -> IntegrationKey | None:
+    return (IntegrationKey.objects.select_related("customer", "project")
+            .filter(key_hash=digest, active=True).order_by("pk").first())  # unique: no sort by name
 
 
 def authenticate(raw_key: str | None) -> IntegrationKey | None:
-    """The active key whose sha256 matches, or None. The key is shared by the worker's requests: read only."""
+    """The active key whose sha256 matches, or None. The key is shared by the worker's requests: read only.
+    Nothing is kept for a wrong key."""
     if not raw_key:
         return None
     digest = hash_key(raw_key.strip())
-    try:
-        return _keys.get(digest, lambda: _active_key(digest))
-    except _UnknownKey:
-        return None
+    return _keys.get(digest, lambda: _active_key(digest), keep_none=False)
 
 
 def touch(key: IntegrationKey, *, now=None) -> None:
@@ -179,7 +170,7 @@ def touch(key: IntegrationKey, *, now=None) -> None:
     now = now or clock.now()
     if key.last_used_at is not None and key.last_used_at >= now - TOUCH_INTERVAL:
         return  # written less than a minute before the key was read
-    written = _touched.get(key.pk, lambda: None)
+    written = _touched.peek(key.pk)
     if written is not None and written >= now - TOUCH_INTERVAL:
         return  # this worker wrote it less than a minute ago
     IntegrationKey.objects.filter(pk=key.pk).filter(
