@@ -1,8 +1,10 @@
 """The SQLite backend's BEGIN IMMEDIATE waits for another writer in short steps and gives up at the timeout;
 the task queue commits like the main database."""
 
+import sqlite3
 import threading
 import time
+from contextlib import contextmanager
 
 import pytest
 from django.db import OperationalError, connection, connections
@@ -12,61 +14,57 @@ from aftersales.core.queue import SqliteHuey
 sqlite_only = pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's write lock")
 
 
-def hold_write_lock(path, seconds, started):
-    import sqlite3
+@contextmanager
+def another_writer_holding_the_lock(tmp_path, seconds, timeout=None):
+    """A connection of our backend to a fresh database file, and another connection holding its write lock for
+    `seconds`; yields our connection once the lock is taken."""
+    path = tmp_path / "lock.sqlite3"
+    settings_dict = {**connections.settings["default"], "NAME": str(path)}
+    if timeout is not None:
+        settings_dict["OPTIONS"] = {**settings_dict["OPTIONS"], "timeout": timeout}
+    wrapper = type(connections["default"])(settings_dict, alias="lock-test")
+    wrapper.ensure_connection()
+    started = threading.Event()
 
-    other = sqlite3.connect(path, isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
-    started.set()
-    time.sleep(seconds)
-    other.execute("COMMIT")
-    other.close()
+    def hold():
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        started.set()
+        time.sleep(seconds)
+        other.execute("COMMIT")
+        other.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        started.wait(5)
+        yield wrapper
+    finally:
+        holder.join()
+        wrapper.close()
 
 
 @sqlite_only
 @pytest.mark.django_db
 def test_a_writer_gets_the_lock_soon_after_another_writer_commits(tmp_path):
-    path = tmp_path / "lock.sqlite3"
-    settings_dict = {**connections.settings["default"], "NAME": str(path)}
-    wrapper = type(connections["default"])(settings_dict, alias="lock-test")
-    wrapper.ensure_connection()
-    try:
-        started = threading.Event()
-        holder = threading.Thread(target=hold_write_lock, args=(path, 0.13, started))
-        holder.start()
-        started.wait(5)
+    with another_writer_holding_the_lock(tmp_path, 0.13) as wrapper:
         began = time.monotonic()
         wrapper._start_transaction_under_autocommit()  # what transaction.atomic() does first
         waited = time.monotonic() - began
         wrapper.connection.execute("COMMIT")
-        holder.join()
         # SQLite's own handler sleeps 1, 2, 5 … 25, 25, 50 ms between tries: it would get the lock at 178 ms
         assert 0.12 <= waited < 0.16, waited
         assert wrapper.connection.execute("PRAGMA busy_timeout").fetchone()[0] == 20000  # others keep the full wait
-    finally:
-        wrapper.close()
 
 
 @sqlite_only
 @pytest.mark.django_db
 def test_a_writer_gives_up_at_the_timeout(tmp_path):
-    path = tmp_path / "lock.sqlite3"
-    settings_dict = {**connections.settings["default"], "NAME": str(path)}
-    settings_dict["OPTIONS"] = {**settings_dict["OPTIONS"], "timeout": 0.1}
-    wrapper = type(connections["default"])(settings_dict, alias="lock-test")
-    wrapper.ensure_connection()
-    try:
-        started = threading.Event()
-        holder = threading.Thread(target=hold_write_lock, args=(path, 0.5, started))
-        holder.start()
-        started.wait(5)
+    with another_writer_holding_the_lock(tmp_path, 0.5, timeout=0.1) as wrapper:
         began = time.monotonic()
         with pytest.raises(OperationalError, match="locked"):
             wrapper._start_transaction_under_autocommit()
         assert 0.09 <= time.monotonic() - began < 0.3
-        holder.join()
-    finally:
-        wrapper.close()
 
 
 def test_the_task_queue_commits_without_waiting_for_the_disk(tmp_path):

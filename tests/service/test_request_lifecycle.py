@@ -18,6 +18,17 @@ def open_general(by, project):
                                  title="NVR 录像丢失", description="3 号 NVR 昨晚录像缺失")
 
 
+def open_on_new_years_eve_under_office_hours(frozen_clock, dispatcher, project):
+    """A general request at 17:00 on 2026-12-31 under a weekday-hours calendar with an 8 h resolution target."""
+    from aftersales.service.models import ProjectPolicy, SlaPolicy, SlaTargetRule, WorkCalendar
+
+    policy = SlaPolicy.objects.create(name="工作日", calendar=WorkCalendar.objects.get(name__startswith="工作日"))
+    SlaTargetRule.objects.create(policy=policy, priority="general", kind="resolution", minutes=480)
+    ProjectPolicy.objects.create(project=project, policy=policy)
+    frozen_clock.move_to(shanghai(2026, 12, 31, 17, 0))
+    return open_general(dispatcher, project)
+
+
 def test_general_request_replied_in_time_and_resolved_in_8_hours(frozen_clock, dispatcher, engineer, customer_user_a, project_a):
     request = open_general(dispatcher, project_a)
     assert request.reply_due_at == shanghai(2026, 11, 26, 12, 0)
@@ -133,14 +144,7 @@ def test_administrators_are_warned_from_october_that_next_years_holidays_are_mis
 
 
 def test_a_request_crossing_into_a_year_without_holiday_data_is_computed_and_provisional(frozen_clock, dispatcher, project_a):
-    from aftersales.service.models import ProjectPolicy, SlaPolicy, SlaTargetRule, WorkCalendar
-
-    office = WorkCalendar.objects.get(name__startswith="工作日")
-    policy = SlaPolicy.objects.create(name="工作日", calendar=office)
-    SlaTargetRule.objects.create(policy=policy, priority="general", kind="resolution", minutes=480)
-    ProjectPolicy.objects.create(project=project_a, policy=policy)
-    frozen_clock.move_to(shanghai(2026, 12, 31, 17, 0))
-    request = open_general(dispatcher, project_a)
+    request = open_on_new_years_eve_under_office_hours(frozen_clock, dispatcher, project_a)
     assert request.due_provisional
     # 1 h on Dec 31, then 2027-01-01 counts as a plain Friday (no data yet): 09–12 and 13:30–17:30.
     assert request.resolve_due_at == shanghai(2027, 1, 1, 17, 30)
@@ -182,16 +186,9 @@ def test_calendar_changes_move_the_due_times_of_open_requests(frozen_clock, disp
     """Lessons #1/#2: a newly known year ends the provisional due time; a closure day moves a due time."""
     from datetime import date
 
-    from aftersales.service.models import (
-        CalendarDay, DayKind, HolidayYear, ProjectPolicy, SlaPolicy, SlaTargetRule, WorkCalendar,
-    )
+    from aftersales.service.models import CalendarDay, DayKind, HolidayYear
 
-    office = WorkCalendar.objects.get(name__startswith="工作日")
-    policy = SlaPolicy.objects.create(name="工作日", calendar=office)
-    SlaTargetRule.objects.create(policy=policy, priority="general", kind="resolution", minutes=480)
-    ProjectPolicy.objects.create(project=project_a, policy=policy)
-    frozen_clock.move_to(shanghai(2026, 12, 31, 17, 0))
-    request = open_general(dispatcher, project_a)
+    request = open_on_new_years_eve_under_office_hours(frozen_clock, dispatcher, project_a)
     assert request.due_provisional and request.resolve_due_at == shanghai(2027, 1, 1, 17, 30)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -202,6 +199,6 @@ def test_calendar_changes_move_the_due_times_of_open_requests(frozen_clock, disp
     assert request.resolve_due_at == shanghai(2027, 1, 4, 17, 30)  # New Year's Day off: Monday instead
 
     with django_capture_on_commit_callbacks(execute=True):  # the office closes that Monday
-        CalendarDay.objects.create(calendar=office, day=date(2027, 1, 4), kind=DayKind.OFF, name="盘点")
+        CalendarDay.objects.create(calendar=request.policy.calendar, day=date(2027, 1, 4), kind=DayKind.OFF, name="盘点")
     request.refresh_from_db()
     assert request.resolve_due_at == shanghai(2027, 1, 5, 17, 30)
