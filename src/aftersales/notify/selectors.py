@@ -15,18 +15,16 @@ def inbox(user) -> QuerySet[OutboxMessage]:
             .select_related("about_type").order_by("-created_at", "-pk"))
 
 
-def _unread(user_id, cap: int = BELL_CAP):
-    return OutboxMessage.objects.filter(recipient_user=user_id, channel=Channel.INAPP, read_at=None).values("pk")[: cap + 1]
+# On every page: compiled once per process (core.rows.CompiledValues).
+_unread = CompiledValues(lambda user_id: OutboxMessage.objects.filter(
+    recipient_user=user_id, channel=Channel.INAPP, read_at=None).values("pk")[: BELL_CAP + 1])
 
 
-_bell = CompiledValues(_unread)  # on every page: compiled once per process
-
-
-def unread_count(user, cap: int = BELL_CAP) -> int:
-    """At most `cap` + 1: one indexed query that stops counting early."""
+def unread_count(user) -> int:
+    """At most BELL_CAP + 1: one indexed query that stops counting early."""
     if not user or not user.is_authenticated:
         return 0
-    return len(_bell.rows(user.pk)) if cap == BELL_CAP else _unread(user.pk, cap).count()
+    return len(_unread.rows(user.pk))
 
 
 def undelivered(state: str = "") -> QuerySet[OutboxMessage]:

@@ -116,7 +116,7 @@ class DeskQueue(ScopedListView):
         """Counted by the compiled queue query (the API's) unless a search is part of the filter."""
         form = self.filterset.form
         if form.is_valid() and not form.cleaned_data.get("q"):
-            lookups = {f"{name}_id" if name in ("branch", "customer") else name: getattr(value, "pk", value)
+            lookups = {f"{name}_id" if hasattr(value, "pk") else name: getattr(value, "pk", value)
                        for name, value in form.cleaned_data.items() if name != "q" and value not in (None, "")}
             queryset = CountedBy(queryset, selectors.CompiledQueue(self.request.user, lookups).count)
         return super().paginate_queryset(queryset, page_size)
