@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from aftersales.core import clock
 from aftersales.core.cache import WorkerCache
 from aftersales.core.errors import IllegalTransition
+from aftersales.core.inserts import Insert
 
 from . import channels
 from .models import EVENT_NAME, Channel, EndpointKind, NotificationPreference, OutboxMessage, WebhookEndpoint
@@ -92,6 +93,9 @@ def enqueue(*, event: str, about: Model | None, subject: str, body: str, dedupe_
                           recipients=recipients, url=url, payload=payload)])
 
 
+_insert_messages = Insert(OutboxMessage, ignore_conflicts=True)  # nothing listens to an outbox row's save
+
+
 def enqueue_many(messages: Iterable[Message]) -> None:
     """`enqueue` for several events at once (the SLA sweep): one INSERT for all their rows, and one query to
     find the rows to nudge after the commit. No other query while preferences and endpoints are cached."""
@@ -100,7 +104,7 @@ def enqueue_many(messages: Iterable[Message]) -> None:
     if not rows:
         return
     with transaction.atomic(savepoint=False):  # the caller's transaction, or one of our own
-        OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True)  # a repeat of the same event adds nothing
+        _insert_messages(rows)  # a repeat of the same event adds nothing
         keys = sorted({row.dedupe_key for row in rows if row.channel != Channel.INAPP})
         if keys:
             # Our rows' ids (ignore_conflicts returns none) by the dedupe_key index; whether they are due is decided
