@@ -104,6 +104,23 @@ def test_devices_of_a_new_request_are_read_with_one_query_and_checked(dispatcher
     assert ServiceRequest.objects.count() == 1
 
 
+def test_the_project_of_a_new_request_is_checked_for_each_callers_scope(dispatcher, general_manager, project_a, project_b):
+    """The project's scoped lookup is compiled once per scope (lessons #7): the general manager, who sees every branch,
+    compiling it first must not let the dispatcher open a request on another branch's project, nor the reverse."""
+    body = {"priority": "general", "title": "录像丢失", "description": "-"}
+    gm, desk = api_as(general_manager), api_as(dispatcher)
+    assert gm.post("/api/requests/", {**body, "project": project_b.pk}, format="json").status_code == 201
+    refused = desk.post("/api/requests/", {**body, "project": project_b.pk}, format="json")
+    assert refused.status_code == 400 and str(project_b.pk) in str(refused.json()["project"])
+    created = desk.post("/api/requests/", {**body, "project": str(project_a.pk)}, format="json")  # an id as text
+    assert created.status_code == 201 and created.json()["project"] == project_a.pk
+    assert ServiceRequest.objects.get(pk=created.json()["id"]).customer_id == project_a.customer_id
+    for project in (10**30, -1, 0, True, "1e3", None):  # too big for a column or not an id
+        answer = desk.post("/api/requests/", {**body, "project": project}, format="json")
+        assert answer.status_code == 400 and "project" in answer.json(), (project, answer.json())
+    assert ServiceRequest.objects.count() == 2
+
+
 def test_queue_filters_and_their_errors(frozen_clock, dispatcher, engineer, project_a):
     api = APIClient()
     api.force_authenticate(dispatcher)
