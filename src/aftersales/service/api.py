@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from aftersales.accounts.models import DISPLAY_NAME_FIELDS, Position, User, display_name
 from aftersales.assets.models import Device
 from aftersales.core import clock
-from aftersales.core.api import AuditActorMixin, ErrorOut, ScopedPrimaryKeyField, require_perm, requires
+from aftersales.core.api import AuditActorMixin, ErrorOut, LeanFields, ScopedPrimaryKeyField, require_perm, requires
 from aftersales.core.drf import VerbPermissions
 from aftersales.core.filters import ScopedChoiceFilter
 from aftersales.core.rows import CompiledByKey, CompiledValues, api_row, api_rows, api_value
@@ -157,7 +157,7 @@ def request_out(pk, user=None) -> dict:
     return {name: out[name] for name in RequestOut.Meta.fields}
 
 
-class OpenRequestIn(serializers.Serializer):
+class OpenRequestIn(LeanFields, serializers.Serializer):
     project = ScopedPrimaryKeyField(queryset=Project.objects.all())
     priority = serializers.ChoiceField(choices=Priority.choices)
     channel = serializers.ChoiceField(choices=Channel.choices, required=False)
