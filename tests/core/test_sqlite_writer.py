@@ -2,6 +2,7 @@
 the task queue commits like the main database."""
 
 import sqlite3
+import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -10,6 +11,7 @@ import pytest
 from django.db import OperationalError, connection, connections
 
 from aftersales.core.queue import SqliteHuey
+from aftersales.core.sqlite import base
 
 sqlite_only = pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's write lock")
 
@@ -72,3 +74,32 @@ def test_the_task_queue_commits_without_waiting_for_the_disk(tmp_path):
     connection_ = queue.storage.conn
     assert connection_.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert connection_.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL, as the main database
+
+
+def wal_frames(path) -> tuple[int, int]:
+    """(frames in the write-ahead log, frames already copied back into the database), from the WAL index."""
+    header = (path.parent / f"{path.name}-shm").read_bytes()[:136]
+    return int.from_bytes(header[16:20], sys.byteorder), int.from_bytes(header[96:100], sys.byteorder)
+
+
+@sqlite_only
+@pytest.mark.django_db
+def test_a_thread_of_the_writing_process_checkpoints_the_log(tmp_path, monkeypatch):
+    monkeypatch.setattr(base, "CHECKPOINT_EVERY_S", 0.05)
+    path = tmp_path / "checkpoints.sqlite3"
+    wrapper = type(connections["default"])({**connections.settings["default"], "NAME": str(path)}, alias="checkpoint-test")
+    try:
+        with wrapper.cursor() as cursor:
+            assert cursor.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == base.AUTOCHECKPOINT_PAGES
+            cursor.execute("CREATE TABLE t (x TEXT)")
+            for _ in range(50):
+                cursor.execute("INSERT INTO t VALUES (?)", ["x" * 3000])
+        frames, copied = wal_frames(path)
+        assert frames >= 50  # far below the commits' own checkpoint threshold
+        deadline = time.monotonic() + 5
+        while copied < frames and time.monotonic() < deadline:
+            time.sleep(0.05)
+            frames, copied = wal_frames(path)
+        assert copied == frames, (frames, copied)
+    finally:
+        wrapper.close()
