@@ -24,6 +24,7 @@ from aftersales.core import clock
 from aftersales.core.cache import WorkerCache
 from aftersales.core.errors import IllegalTransition
 from aftersales.core.inserts import Insert
+from aftersales.core.rows import CompiledByKey
 
 from . import channels
 from .models import EVENT_NAME, Channel, EndpointKind, NotificationPreference, OutboxMessage, WebhookEndpoint
@@ -94,6 +95,7 @@ def enqueue(*, event: str, about: Model | None, subject: str, body: str, dedupe_
 
 
 _insert_messages = Insert(OutboxMessage, ignore_conflicts=True)  # nothing listens to an outbox row's save
+_by_dedupe_keys = CompiledByKey()  # the query for n keys, compiled once per process (core.rows.CompiledValues)
 
 
 def enqueue_many(messages: Iterable[Message]) -> None:
@@ -109,9 +111,13 @@ def enqueue_many(messages: Iterable[Message]) -> None:
         if keys:
             # Our rows' ids (ignore_conflicts returns none) by the dedupe_key index; whether they are due is decided
             # here, so that SQLite cannot prefer the index of all unsent messages (a backlog made each call scan it).
-            rows = OutboxMessage.objects.filter(dedupe_key__in=keys).values_list("pk", "sent_at", "next_attempt_at")
-            due = [pk for pk, sent_at, next_attempt_at in rows
-                   if sent_at is None and next_attempt_at is not None and next_attempt_at <= now]
+            def query(*keys):
+                return OutboxMessage.objects.filter(dedupe_key__in=keys).order_by().values("pk", "sent_at", "next_attempt_at")
+
+            # The few keys of one event: compiled once per process; the sweep's thousands: built each time.
+            rows = _by_dedupe_keys.get(len(keys), query).rows(*keys) if len(keys) <= 4 else query(*keys)
+            due = [row["pk"] for row in rows
+                   if row["sent_at"] is None and row["next_attempt_at"] is not None and row["next_attempt_at"] <= now]
             transaction.on_commit(partial(_nudge, due), robust=True)
 
 
