@@ -305,6 +305,12 @@ def test_a_project_key_cannot_reach_another_projects_or_customers_device(custome
     assert post(key, event(external_id="ext-else", time=at(0))).status_code == 422  # even through an alias
     assert post(key, event(nvr, time=at(0))).status_code == 201
     assert not ServiceRequest.objects.filter(devices__in=[elsewhere, device_b]).exists()
+    # The lookups are compiled once per process with the key's customer and project as parameters: a key of the
+    # whole customer reaches the other project's device, and still not the other customer's.
+    customer_key = make_key(customer_a, admin_user)
+    assert post(customer_key, event(device_b, time=at(1))).status_code == 422
+    assert post(customer_key, event(elsewhere, time=at(1))).status_code == 201
+    assert post(key, event(elsewhere, type_="video_loss", time=at(2))).status_code == 422
 
 
 @pytest.mark.django_db

@@ -8,7 +8,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.relations import MANY_RELATION_KWARGS
 
-from .rows import CompiledByKey
+from .rows import CompiledByKey, instance_from
 from .scoping import scope_key, visible
 
 
@@ -89,7 +89,7 @@ class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
         rows = compiled.rows(int(data))
         if not rows:
             self.fail("does_not_exist", pk_value=data)
-        return model.from_db(self.queryset.db, names, [rows[0][name] for name in names])
+        return instance_from(model, rows[0], using=self.queryset.db)
 
     @classmethod
     def many_init(cls, *args, **kwargs):

@@ -8,7 +8,7 @@ Tests compare these rows with the documented serializer's output so the two cann
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
 
 
@@ -45,6 +45,15 @@ def api_rows(rows) -> list[dict]:
 
 def api_row(row: dict) -> dict:
     return api_rows([row])[0]
+
+
+def instance_from(model, columns: dict, using: str = DEFAULT_DB_ALIAS):
+    """A model instance from some of its columns (attname → value) as a `.values()` row holds them; the others are
+    deferred, as `.only()` leaves them."""
+    names = [field.attname for field in model._meta.concrete_fields if field.attname in columns]
+    if len(names) != len(columns):
+        raise ValueError(f"not columns of {model.__name__}: {sorted(set(columns) - set(names))}")
+    return model.from_db(using, names, [columns[name] for name in names])
 
 
 class CompiledValues:

@@ -37,6 +37,8 @@ from aftersales.assets.models import Device
 from aftersales.core import clock
 from aftersales.core.cache import WorkerCache
 from aftersales.core.errors import DomainError
+from aftersales.core.rows import CompiledByKey, instance_from
+from aftersales.customers.models import Project
 from aftersales.service import notifications, services
 from aftersales.service.models import OPEN_STATES, Channel, EventKind, Priority, ServiceRequest, State
 
@@ -191,6 +193,11 @@ def devices_reachable(key: IntegrationKey):
 # What an alarm reads of its device and the device's project: the whole rows cost a quarter of an append.
 ALARM_DEVICE_FIELDS = ("name", "model", "serial_number", "location", "category", "project__name", "project__customer",
                        "project__branch")
+_DEVICE_COLUMNS = ("id", "project_id", "category_id", "name", "model", "serial_number", "location")
+_PROJECT_COLUMNS = {"id": "project_id", "name": "project__name", "customer_id": "project__customer_id",
+                    "branch_id": "project__branch_id"}
+# By serial number within a customer (and project): compiled once per process, as building it cost more than running it.
+_by_serial = CompiledByKey()
 
 
 def resolve_device(key: IntegrationKey, data: AlarmInput) -> tuple[Device | None, str]:
@@ -204,16 +211,34 @@ def resolve_device(key: IntegrationKey, data: AlarmInput) -> tuple[Device | None
             return None, _("No device is mapped to the external id “%(id)s” in %(scope)s. Map it to a registered "
                            "device on the unmatched alarms page.") % {"id": data.external_id, "scope": scope}
         return device, ""
-    candidates = reachable.filter(serial_number=data.serial)
-    if data.manufacturer:
-        candidates = candidates.filter(manufacturer__name__iexact=data.manufacturer)
-    found = list(candidates[:2])
+    if data.manufacturer:  # rare; iexact escapes its value, so it is not one of the compiled queries
+        found = list(reachable.filter(serial_number=data.serial, manufacturer__name__iexact=data.manufacturer)[:2])
+    else:
+        found = _devices_with_serial(key, data.serial)
     if not found:
         return None, _("No registered device has the %(device)s in %(scope)s.") % {"device": data.device_label(), "scope": scope}
     if len(found) > 1:
         return None, _("Several devices have the %(device)s in %(scope)s: send the manufacturer too.") % {
             "device": data.device_label(), "scope": scope}
     return found[0], ""
+
+
+def _devices_with_serial(key: IntegrationKey, serial: str) -> list[Device]:
+    """At most two devices the key reaches with this serial number, each with its project (as select_related)."""
+    def build(serial, customer_id, project_id=None):
+        devices = Device.objects.filter(project__customer_id=customer_id, serial_number=serial)
+        if project_id is not None:
+            devices = devices.filter(project_id=project_id)
+        return devices.order_by("pk").values(*_DEVICE_COLUMNS, *_PROJECT_COLUMNS.values())[:2]
+
+    values = (serial, key.customer_id, key.project_id) if key.project_id else (serial, key.customer_id)
+    devices = []
+    for row in _by_serial.get(len(values), build).rows(*values):
+        device = instance_from(Device, {name: row[name] for name in _DEVICE_COLUMNS})
+        project = instance_from(Project, {name: row[column] for name, column in _PROJECT_COLUMNS.items()})
+        Device.project.field.set_cached_value(device, project)
+        devices.append(device)
+    return devices
 
 
 # The rules, read once per worker and cleared by a save in this process (core/cache.py: others within its TTL).
@@ -301,11 +326,26 @@ def _lock_device(device) -> None:
         list(Device.objects.select_for_update().filter(pk=device.pk).values_list("pk", flat=True))
 
 
+_ACTIVE_COLUMNS = ("id", "device_id", "alarm_type", "request_id", "raised_at", "cleared_at")
+_ACTIVE_REQUEST_COLUMNS = {"id": "request_id", "number": "request__number", "state": "request__state"}
+_active_query = CompiledByKey()
+
+
 def _active(device, alarm_type) -> ActiveAlarm | None:
-    """The pair's row with what an alarm reads of its request (number and state; a recovery locks the whole row)."""
-    return (ActiveAlarm.objects.select_for_update().select_related("request")
-            .only("device", "alarm_type", "raised_at", "cleared_at", "request__number", "request__state")
-            .filter(device=device, alarm_type=alarm_type).first())
+    """The pair's row with what an alarm reads of its request (number and state; a recovery locks the whole row).
+    Read on every event, with a query compiled once per process."""
+    def build(device_id, alarm_type):
+        return (ActiveAlarm.objects.select_for_update().filter(device=device_id, alarm_type=alarm_type).order_by("pk")
+                .values(*_ACTIVE_COLUMNS, *_ACTIVE_REQUEST_COLUMNS.values())[:1])
+
+    rows = _active_query.get("by device and type", build).rows(device.pk, alarm_type)
+    if not rows:
+        return None
+    row = rows[0]
+    active = instance_from(ActiveAlarm, {name: row[name] for name in _ACTIVE_COLUMNS})
+    request = instance_from(ServiceRequest, {name: row[column] for name, column in _ACTIVE_REQUEST_COLUMNS.items()})
+    ActiveAlarm.request.field.set_cached_value(active, request)
+    return active
 
 
 def _source_text(key, data, occurred) -> str:
