@@ -37,6 +37,7 @@ from aftersales.assets.models import Device
 from aftersales.core import clock
 from aftersales.core.cache import WorkerCache
 from aftersales.core.errors import DomainError
+from aftersales.core.inserts import Insert
 from aftersales.core.rows import CompiledByKey, instance_from
 from aftersales.customers.models import Project
 from aftersales.service import notifications, services
@@ -305,7 +306,7 @@ def _process(key: IntegrationKey, data: AlarmInput, event: AlarmEvent, *, now, r
     device, reason = resolved or resolve_device(key, data)
     if device is None:
         event.device, event.request, event.outcome, event.reason = None, None, AlarmOutcome.UNMATCHED, reason
-        event.save()
+        _save(event)
         return Result(event, reason)
     _lock_device(device)
     if data.raised:
@@ -314,8 +315,19 @@ def _process(key: IntegrationKey, data: AlarmInput, event: AlarmEvent, *, now, r
         outcome, request, message = _clear(key, data, device, occurred, now)
     event.device, event.request, event.outcome = device, request, outcome
     event.reason = "\n".join(part for part in (message if outcome == AlarmOutcome.IGNORED else "", note) if part)
-    event.save()
+    _save(event)
     return Result(event, message)
+
+
+_insert_events = Insert(AlarmEvent)  # no signal listens to alarm events
+
+
+def _save(event: AlarmEvent) -> None:
+    """A new event is inserted with an INSERT compiled once per process; a replayed one is updated."""
+    if event.pk is None:
+        _insert_events([event])
+    else:
+        event.save()
 
 
 def _lock_device(device) -> None:
@@ -326,6 +338,7 @@ def _lock_device(device) -> None:
         list(Device.objects.select_for_update().filter(pk=device.pk).values_list("pk", flat=True))
 
 
+_insert_active = Insert(ActiveAlarm)  # no signal listens to active alarms
 _ACTIVE_COLUMNS = ("id", "device_id", "alarm_type", "request_id", "raised_at", "cleared_at")
 _ACTIVE_REQUEST_COLUMNS = {"id": "request_id", "number": "request__number", "state": "request__state"}
 _active_query = CompiledByKey()
@@ -385,7 +398,7 @@ def _open_row(key, data, device, occurred) -> ServiceRequest | None:
     try:
         with transaction.atomic():  # a savepoint: losing the race rolls back our request, not the event
             request = _open(key, data, device, occurred)
-            ActiveAlarm.objects.create(device=device, alarm_type=data.alarm_type, request=request, raised_at=occurred)
+            _insert_active([ActiveAlarm(device=device, alarm_type=data.alarm_type, request=request, raised_at=occurred)])
             return request
     except IntegrityError:
         if not ActiveAlarm.objects.filter(device=device, alarm_type=data.alarm_type).exists():

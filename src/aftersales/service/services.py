@@ -258,7 +258,7 @@ def _write_new_request(request, targets, devices, plan, *, actor, now) -> Timeli
     _insert_targets(targets)
     if devices:
         through = ServiceRequest.devices.through
-        through.objects.bulk_create([through(servicerequest_id=request.pk, device_id=device.pk) for device in devices])
+        _insert_devices([through(servicerequest_id=request.pk, device_id=device.pk) for device in devices])
     if plan.next_check_at:
         _schedule_check_after_commit(request.pk, plan.next_check_at)
     created = record(request, EventKind.CREATED, actor=actor, at=now, priority=priority, channel=channel)
@@ -282,6 +282,7 @@ def _as_prefetched(instance, **related) -> None:
 
 
 _insert_requests, _insert_targets = Insert(ServiceRequest), Insert(Target)
+_insert_devices = Insert(ServiceRequest.devices.through)  # bulk_create sends no m2m_changed either
 
 
 def _insert_numbered(request: ServiceRequest) -> None:
