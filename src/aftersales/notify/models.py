@@ -123,8 +123,9 @@ class OutboxMessage(models.Model):
         settings.AUTH_USER_MODEL, models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("recipient")
     )
     recipient_address = models.EmailField(_("email address"), blank=True)  # as it was when the event happened
-    endpoint = models.ForeignKey(
-        WebhookEndpoint, models.CASCADE, null=True, blank=True, related_name="messages", verbose_name=_("webhook endpoint")
+    endpoint = models.ForeignKey(  # indexed by outbox_endpoint_recent, where it is set
+        WebhookEndpoint, models.CASCADE, null=True, blank=True, related_name="messages", verbose_name=_("webhook endpoint"),
+        db_index=False,
     )
     subject = models.CharField(_("subject"), max_length=200)
     body = models.TextField(_("text"), blank=True)

@@ -225,8 +225,10 @@ class ServiceRequest(TimeStampedModel):
     number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
     project = models.ForeignKey("customers.Project", models.PROTECT, related_name="requests", verbose_name=_("project"))
     # Copied from the project so the desk queue filters and counts without a join (perf-floor.md #1).
-    customer = models.ForeignKey("customers.Customer", models.PROTECT, related_name="requests", editable=False)
-    branch = models.ForeignKey("accounts.Branch", models.PROTECT, related_name="requests", editable=False)
+    # No single-column index where a composite index starts with the column (Meta.indexes): each index is one more
+    # write per new request.
+    customer = models.ForeignKey("customers.Customer", models.PROTECT, related_name="requests", editable=False, db_index=False)
+    branch = models.ForeignKey("accounts.Branch", models.PROTECT, related_name="requests", editable=False, db_index=False)
     reporter = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="reported_requests",
                                  verbose_name=_("reporter"))
     reporter_name = models.CharField(_("reporter name"), max_length=100, blank=True)
@@ -251,7 +253,7 @@ class ServiceRequest(TimeStampedModel):
     scheduled_for = models.DateTimeField(_("scheduled for"), null=True, blank=True)
     contingency_plan = models.TextField(_("agreed contingency plan"), blank=True)
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="assigned_requests",
-                                 verbose_name=_("engineer"))
+                                 verbose_name=_("engineer"), db_index=False)
     advisor = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="advised_requests",
                                 verbose_name=_("technical advisor"))
     escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
@@ -403,7 +405,7 @@ class EventKind(models.TextChoices):
 class TimelineEvent(models.Model):
     """SRQ-10: append-only; actor None means the system."""
 
-    request = models.ForeignKey(ServiceRequest, models.CASCADE, related_name="events")
+    request = models.ForeignKey(ServiceRequest, models.CASCADE, related_name="events", db_index=False)  # event_request_at
     kind = models.CharField(max_length=20, choices=EventKind)
     at = models.DateTimeField()
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+")
