@@ -12,9 +12,9 @@ from functools import partial
 
 from django.db import connections, router, transaction
 from django.db.models import AutoField
+from django.db.models.constants import OnConflict
 from django.db.models.sql import InsertQuery
 from django.db.models.sql.compiler import SQLInsertCompiler
-from django.db.models.constants import OnConflict
 from django.utils.functional import cached_property
 
 
