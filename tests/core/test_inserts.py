@@ -97,3 +97,14 @@ def test_refuses_what_it_cannot_write_as_bulk_create_would():
     with pytest.raises(TypeError):
         Insert(OutboxMessage)(expression)
     assert not OutboxMessage.objects.filter(dedupe_key__in=["keyed-0", "expr-0"]).exists()
+
+
+def test_lazy_text_and_values_of_other_types_go_through_their_fields():
+    from django.utils.translation import gettext_lazy
+
+    user = StaffFactory()
+    message = messages(user, "lazy", count=1)[0]
+    message.subject, message.about_id = gettext_lazy("Notifications"), 42  # a lazy string, an int for a text column
+    Insert(OutboxMessage)([message])
+    row = stored(OutboxMessage, [message])[0]
+    assert (row["subject"], row["about_id"]) == (str(gettext_lazy("Notifications")), "42")  # 通知 by default
