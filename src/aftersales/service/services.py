@@ -684,7 +684,7 @@ def handle_due_batch(request_ids, *, now) -> None:
     events, messages, breached = _tell(due, inserted, fired, now)
     if breached:
         Target.objects.filter(pk__in=breached).update(breached_at=F("due_at"))
-    TimelineEvent.objects.bulk_create(events)
+    _insert_events(events)
     notifications.send_many(messages)
 
     for request in requests:  # the next check, from the stored due times and what has fired now
@@ -721,13 +721,16 @@ def _due_steps(requests, targets, fired, ladders, now) -> list[tuple]:
     return due
 
 
+_insert_alerts_once = Insert(SlaAlert, ignore_conflicts=True)  # no signal listens to alerts; a fired one stays
+
+
 def _insert_alerts(due, requests, now) -> set[tuple]:
     """Insert the due alerts; return the keys (request id, target, kind, level) of those inserted by us."""
     alerts = [SlaAlert(request=request, target=target.kind, kind=kind, level=step.level if step else 0, fired_at=now)
               for request, target, kind, step in due if kind is not None]
     if not alerts:
         return set()
-    SlaAlert.objects.bulk_create(alerts, ignore_conflicts=True)  # ids are not returned: read back what is ours
+    _insert_alerts_once(alerts)  # ids are not returned: read back what is ours
     ours = SlaAlert.objects.filter(request__in=requests, fired_at=now).order_by()
     return {(a.request_id, a.target, a.kind, a.level) for a in alerts} & set(
         ours.values_list("request_id", "target", "kind", "level"))
