@@ -193,3 +193,6 @@ def test_the_compiled_queue_counts_and_pages_as_the_orm_does(frozen_clock, dispa
                 compiled = CompiledQueue(user, lookups, fields=RequestListOut.Meta.fields)
                 assert compiled.count() == expected.count(), (user, lookups)
                 assert compiled[0:2] == list(expected[0:2]) and compiled[2:4] == list(expected[2:4]), (user, lookups)
+                requests = selectors.open_requests(user).filter(**lookups)
+                for start, stop in ((0, 3), (3, 6), (6, 9), (9, 12)):  # the desk page's rows, the last page empty
+                    assert compiled.desk_rows(start, stop) == selectors.queue_rows(requests[start:stop]), (user, lookups)

@@ -8,6 +8,7 @@ Tests compare these rows with the documented serializer's output so the two cann
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
 
@@ -82,11 +83,16 @@ class CompiledValues:
         stand_ins = [self._stand_in(i, value) for i, value in enumerate(values)]
         queryset = self._build(*stand_ins)
         query = queryset.query
+        nothing = (None, None, (), [], tuple(type(stand_in) for stand_in in stand_ins), [], queryset.db)
         if query.is_empty():
-            self._compiled = (None, None, (), [], tuple(type(stand_in) for stand_in in stand_ins), [], queryset.db)
+            self._compiled = nothing
             return self._compiled
         compiler = query.get_compiler(queryset.db)
-        sql, params = compiler.as_sql()
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:  # e.g. rows of a subquery that can have none
+            self._compiled = nothing
+            return self._compiled
         if any(list(params).count(stand_in) != 1 for stand_in in stand_ins):
             raise ValueError(f"each stand-in must be one parameter of the query: {sql} {params}")
         slots = [list(params).index(stand_in) for stand_in in stand_ins]

@@ -112,18 +112,27 @@ class DeskQueue(ScopedListView):
     def get_template_names(self):
         return ["service/_queue_table.html"] if self.request.htmx else [self.template_name]
 
+    compiled = None  # the compiled queue of the chosen filters, unless a search is part of them
+
     def paginate_queryset(self, queryset, page_size):
-        """Counted by the compiled queue query (the API's) unless a search is part of the filter."""
+        """Counted (and, in the queue's own order, paged) by the compiled queue query unless a search is part of
+        the filter."""
         form = self.filterset.form
         if form.is_valid() and not form.cleaned_data.get("q"):
             lookups = {f"{name}_id" if hasattr(value, "pk") else name: getattr(value, "pk", value)
                        for name, value in form.cleaned_data.items() if name != "q" and value not in (None, "")}
-            queryset = CountedBy(queryset, selectors.CompiledQueue(self.request.user, lookups).count)
+            self.compiled = selectors.CompiledQueue(self.request.user, lookups)
+            queryset = CountedBy(queryset, self.compiled.count)
         return super().paginate_queryset(queryset, page_size)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        return {**context, "rows": selectors.queue_rows(context["page_obj"].object_list), "now": clock.now()}
+        page = context["page_obj"].object_list
+        if self.compiled is not None and not self.current_sort():
+            rows = self.compiled.desk_rows(page.query.low_mark, page.query.high_mark)
+        else:
+            rows = selectors.queue_rows(page)
+        return {**context, "rows": rows, "now": clock.now()}
 
 
 class RequestList(ScopedListView):
