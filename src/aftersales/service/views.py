@@ -10,7 +10,7 @@ becomes a form message (422 for htmx); an IllegalTransition or StaleObject a cle
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import Case, F, IntegerField, Prefetch, Q, Value, When
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
