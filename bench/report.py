@@ -120,13 +120,14 @@ def section(r) -> tuple[list[str], list[str]]:
         if c:
             lines.append(f"- reply: {c['answered_200']:,} answered 200 on {c['fresh_ids']:,} fresh requests, {c['replied_rows']:,} "
                          f"rows now `replied` → {'consistent' if c['ok'] else '**MISMATCH**'} (409s are repeats after the fresh ids ran out)")
-        c = checks.get("alarms")
-        if c:
-            lines.append(f"- alarms: statuses {c['statuses']}, events opened {c['opened']:,} / appended {c['appended']:,}, "
-                         f"ActiveAlarm rows {c['active_alarm_rows']:,}, (device, type) pairs with more than one open request: "
-                         f"{c['pairs_with_more_than_one_open_request']} → {'exactly one open request per device and type' if c['ok'] else '**CHECK FAILED**'}")
-            if not c["ok"]:
-                unmet.append("alarms: uniqueness check failed")
+        for name in ("alarms", "alarms_quarter_new"):
+            c = checks.get(name)
+            if c:
+                lines.append(f"- {name}: statuses {c['statuses']}, events opened {c['opened']:,} / appended {c['appended']:,}, "
+                             f"ActiveAlarm rows {c['active_alarm_rows']:,}, (device, type) pairs with more than one open request: "
+                             f"{c['pairs_with_more_than_one_open_request']} → {'exactly one open request per device and type' if c['ok'] else '**CHECK FAILED**'}")
+                if not c["ok"]:
+                    unmet.append(f"{name}: uniqueness check failed")
         lines.append("")
     ip = r.get("inproc", {})
     if r.get("inproc_note"):
