@@ -133,9 +133,12 @@ def test_queue_filters_and_their_errors(frozen_clock, dispatcher, engineer, proj
     assert ids(priority="serious") == ids(assignee=engineer.pk) == ids(state="dispatched") == [first.pk]
     assert len(ids(customer=project_a.customer_id, branch=project_a.branch_id)) == 2
     assert ids(branch=project_a.branch_id + 1000) == []
-    for params, field in (({"branch": "x"}, "branch"), ({"priority": "urgent"}, "priority"), ({"state": "closed"}, "state")):
+    for params, field in (({"branch": "x"}, "branch"), ({"priority": "urgent"}, "priority"), ({"state": "closed"}, "state"),
+                          ({"customer": "9" * 30}, "customer"), ({"assignee": "١"}, "assignee")):  # too big for a key, not ASCII
         answer = api.get("/api/requests/queue/", params)
         assert answer.status_code == 400 and field in answer.json(), answer.json()
+    for pk in ("9" * 30, "١", "0"):  # a request page for an id no row can have is a 404, never a 500
+        assert api.get(f"/api/requests/{pk}/").status_code == 404, pk
 
 
 def test_compiled_queries_return_what_the_orm_returns(busy_request):

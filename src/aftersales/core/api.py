@@ -8,7 +8,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.relations import MANY_RELATION_KWARGS
 
-from .rows import CompiledByKey, instance_from
+from .rows import CompiledByKey, instance_from, row_id
 from .scoping import scope_key, visible
 
 
@@ -78,7 +78,8 @@ class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
         return visible(super().get_queryset(), user)
 
     def to_internal_value(self, data):
-        if self.pk_field is not None or not _is_row_id(data):
+        pk = row_id(data)
+        if self.pk_field is not None or pk is None:
             return super().to_internal_value(data)
         user = self.context.get("user")
         model = self.queryset.model
@@ -86,7 +87,7 @@ class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
         compiled = self._by_field_and_scope.get(
             (type(self.root), self.field_name, scope_key(user)),
             lambda pk: self.get_queryset().filter(pk=pk).order_by().values(*names))
-        rows = compiled.rows(int(data))
+        rows = compiled.rows(pk)
         if not rows:
             self.fail("does_not_exist", pk_value=data)
         return instance_from(model, rows[0], using=self.queryset.db)
@@ -95,13 +96,6 @@ class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
     def many_init(cls, *args, **kwargs):
         list_kwargs = {key: value for key, value in kwargs.items() if key in MANY_RELATION_KWARGS}
         return ScopedPrimaryKeyListField(child_relation=cls(*args, **kwargs), **list_kwargs)
-
-
-def _is_row_id(data) -> bool:
-    """An int or a string of digits that fits the databases' 64-bit ids (anything else: DRF's own checks)."""
-    if isinstance(data, str) and data.isascii() and data.isdigit():
-        data = int(data)
-    return type(data) is int and 0 < data < 2**63
 
 
 class ScopedPrimaryKeyListField(serializers.ManyRelatedField):

@@ -48,6 +48,14 @@ def api_row(row: dict) -> dict:
     return api_rows([row])[0]
 
 
+def row_id(value) -> int | None:
+    """`value` as a row id (an int, or a string of ASCII digits, that fits the databases' 64-bit keys), else None.
+    A bigger number passed to SQLite is an OverflowError, not "no such row"."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    return value if type(value) is int and 0 <= value < 2**63 else None
+
+
 def instance_from(model, columns: dict, using: str = DEFAULT_DB_ALIAS):
     """A model instance from some of its columns (attname → value) as a `.values()` row holds them; the others are
     deferred, as `.only()` leaves them."""

@@ -18,7 +18,7 @@ from aftersales.core import clock
 from aftersales.core.api import AuditActorMixin, ErrorOut, LeanFields, ScopedPrimaryKeyField, require_perm, requires
 from aftersales.core.drf import VerbPermissions
 from aftersales.core.filters import ScopedChoiceFilter
-from aftersales.core.rows import CompiledByKey, CompiledValues, api_row, api_rows, api_value
+from aftersales.core.rows import CompiledByKey, CompiledValues, api_row, api_rows, api_value, row_id
 from aftersales.core.scoping import get_visible_or_404, scope_key, visible
 from aftersales.customers.models import Customer, Project
 
@@ -66,8 +66,8 @@ def queue_filters(params) -> dict:
     lookups, errors = {}, {}
     for name, column in QUEUE_IDS.items():
         if value := params.get(name):
-            if value.isdigit():
-                lookups[column] = int(value)
+            if (pk := row_id(value)) is not None:
+                lookups[column] = pk
             else:
                 errors[name] = [gettext("Enter a whole number.")]
     for name, values in QUEUE_CHOICES.items():
@@ -128,13 +128,15 @@ _request_rows = CompiledByKey()  # by scope_key: users with the same key see the
 
 def _request_row(pk, user) -> dict | None:
     """The request's own columns if `user` (None: anyone) may see it."""
-    if not str(pk).isdigit():
+    pk = row_id(pk)
+    if pk is None:
         return None
+
     def build(pk):
         requests = ServiceRequest.objects.order_by()
         return (requests if user is None else visible(requests, user)).filter(pk=pk).values(*_REQUEST_FIELDS)
 
-    rows = _request_rows.get(("anyone",) if user is None else scope_key(user), build).rows(int(pk))
+    rows = _request_rows.get(("anyone",) if user is None else scope_key(user), build).rows(pk)
     return rows[0] if rows else None
 
 
