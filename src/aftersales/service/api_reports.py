@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from aftersales.core import clock
 from aftersales.core.api import AuditActorMixin
+from aftersales.core.rows import row_id
 
 from . import reports
 
@@ -72,9 +73,9 @@ class ComplianceViewSet(AuditActorMixin, viewsets.ViewSet):
             period = reports.Period.containing(clock.today())
         customer_id = None
         if customer:
-            if not customer.isdigit():
+            customer_id = row_id(customer)
+            if customer_id is None:
                 raise ValidationError({"customer": [_("A customer id.")]})
-            customer_id = int(customer)
         rows = reports.compliance_summary(request.user, period, customer_id=customer_id)
         return Response({"start": period.start.isoformat(), "end": period.end.isoformat(),
                          "basis": "targets of the requests opened in the period", "rows": rows})
