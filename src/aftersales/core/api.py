@@ -85,7 +85,7 @@ class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
         model = self.queryset.model
         names = [field.attname for field in model._meta.concrete_fields]
         compiled = self._by_field_and_scope.get(
-            (type(self.root), self.field_name, scope_key(user)),
+            (type(self.root), _path(self), scope_key(user)),
             lambda pk: self.get_queryset().filter(pk=pk).order_by().values(*names))
         rows = compiled.rows(pk)
         if not rows:
@@ -96,6 +96,16 @@ class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
     def many_init(cls, *args, **kwargs):
         list_kwargs = {key: value for key, value in kwargs.items() if key in MANY_RELATION_KWARGS}
         return ScopedPrimaryKeyListField(child_relation=cls(*args, **kwargs), **list_kwargs)
+
+
+def _path(field) -> tuple:
+    """The field's names from its root serializer down: identifies its declaration (and so its queryset) even for
+    a nested or list child, whose own name is empty."""
+    names = []
+    while field is not None and field.parent is not None:
+        names.append(field.field_name)
+        field = field.parent
+    return tuple(reversed(names))
 
 
 class ScopedPrimaryKeyListField(serializers.ManyRelatedField):
