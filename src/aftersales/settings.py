@@ -87,6 +87,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "aftersales.urls"
 WSGI_APPLICATION = "aftersales.wsgi.application"
+AFTERSALES_ACCESS_LOG = env_bool("AFTERSALES_ACCESS_LOG", False)  # `aftersales serve`: gunicorn's access log
 
 TEMPLATES = [
     {

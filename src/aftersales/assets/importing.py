@@ -29,20 +29,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
-from auditlog.cid import get_cid
-from auditlog.context import auditlog_value
 from auditlog.diff import model_instance_diff
 from auditlog.models import LogEntry
-from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.encoding import smart_str
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from aftersales.core import audit
 from aftersales.core.errors import DomainError
 from aftersales.core.scoping import visible
 from aftersales.customers.models import Project
@@ -737,24 +734,7 @@ WRITE_BATCH = 500
 
 def _audit(user, action: int, entries) -> None:
     """One auditlog entry per device, with the actor and address the request's AuditlogMiddleware recorded."""
-    try:
-        context = auditlog_value.get()
-    except LookupError:
-        context = {}
-    content_type = ContentType.objects.get_for_model(Device)
-    cid = get_cid()
-    LogEntry.objects.bulk_create(
-        [
-            LogEntry(
-                content_type=content_type, object_pk=str(device.pk), object_id=device.pk, object_repr=smart_str(device),
-                action=action, changes=changes, actor=user, actor_email=getattr(user, "email", None),
-                remote_addr=context.get("remote_addr"), remote_port=context.get("remote_port"), cid=cid,
-            )
-            for device, changes in entries
-            if changes
-        ],
-        batch_size=WRITE_BATCH,
-    )
+    audit.write(action, entries, actor=user)
 
 
 def commit(

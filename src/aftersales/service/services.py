@@ -7,12 +7,11 @@ from datetime import timedelta
 from decimal import Decimal
 from math import asin, cos, radians, sin, sqrt
 
-from auditlog.receivers import log_create
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
-from aftersales.core import clock
+from aftersales.core import audit, clock
 from aftersales.core.cache import WorkerCache
 from aftersales.core.errors import DomainError, IllegalTransition, StaleObject
 from aftersales.core.inserts import Insert
@@ -288,12 +287,12 @@ _insert_devices = Insert(ServiceRequest.devices.through)  # bulk_create sends no
 def _insert_numbered(request: ServiceRequest) -> None:
     """INSERT the request, then number it after its primary key (SR0000042) with a plain UPDATE. The audit log
     gets one entry, for the creation, carrying the final number; none for the number's UPDATE (SEC-2).
-    The INSERT sends no signals: the audit log's is the only receiver, and it is called here."""
+    The INSERT sends no signals: the audit log's is the only receiver, and its entry is written here."""
     request.number = f"T{secrets.token_hex(8)}"  # unique until the UPDATE below
     _insert_requests([request])
     request.number = f"SR{request.pk:07d}"
     ServiceRequest.objects.filter(pk=request.pk).update(number=request.number)
-    log_create(sender=ServiceRequest, instance=request, created=True)
+    audit.log_created([request])
 
 
 def _locked(request) -> ServiceRequest:

@@ -37,7 +37,7 @@ class Command(BaseCommand):
         os.environ.setdefault("AFTERSALES_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
         command = [sys.executable, "-m", "aftersales"]
         worker = subprocess.Popen([*command, "worker"])
-        web = subprocess.Popen([*command, "serve", "--port", str(port)])
+        web = subprocess.Popen([*command, "serve", "--port", str(port), "--access-log"])
 
         def stop(*_args):
             for process in (web, worker):

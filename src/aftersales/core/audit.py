@@ -1,0 +1,67 @@
+"""SEC-2's audit entries for rows written without model signals (core.inserts, bulk writes).
+
+django-auditlog writes an entry from a model's post_save signal through the ORM (a second signal adds the
+actor and address the request's AuditlogMiddleware recorded). Writes that send no signals write the same entry
+here, with one compiled INSERT: the changes are auditlog's own (`model_instance_diff`), the actor, address and
+correlation id come from the same context. auditlog's pre_log/post_log signals are not sent (we listen to none).
+"""
+
+from auditlog.cid import get_cid
+from auditlog.context import auditlog_value
+from auditlog.diff import model_instance_diff
+from auditlog.models import LogEntry
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.db.models.signals import pre_save
+from django.utils.encoding import smart_str
+
+from .inserts import Insert
+
+_insert_entries = Insert(LogEntry)
+_FROM_CONTEXT = object()
+
+
+def log_created(instances, *, actor=_FROM_CONTEXT) -> list[LogEntry]:
+    """The "create" entries auditlog would have written for `instances` (saved, with their keys)."""
+    return write(LogEntry.Action.CREATE, [(instance, model_instance_diff(None, instance)) for instance in instances],
+                 actor=actor)
+
+
+def write(action: int, entries, *, actor=_FROM_CONTEXT) -> list[LogEntry]:
+    """One entry per (instance, changes) with changes; `actor` defaults to the request's (as auditlog's)."""
+    context = _request_context()
+    if actor is _FROM_CONTEXT:
+        actor = context.get("actor")
+    if not isinstance(actor, get_user_model()):
+        actor = None
+    extra = {key: value() if callable(value) else value for key, value in context.items()
+             if key not in ("actor", "signal_duid") and hasattr(LogEntry, key)}
+    cid = get_cid()
+    rows = []
+    for instance, changes in entries:
+        if not changes:
+            continue
+        pk = instance.pk
+        get_additional_data = getattr(instance, "get_additional_data", None)
+        rows.append(LogEntry(
+            content_type=ContentType.objects.get_for_model(instance), object_pk=pk,
+            object_id=pk if isinstance(pk, int) else None, object_repr=smart_str(instance), action=action,
+            changes=changes, cid=cid, serialized_data=LogEntry.objects._get_serialized_data_or_none(instance),
+            additional_data=get_additional_data() if callable(get_additional_data) else None, actor=actor, actor_email=getattr(actor, "email", None) if actor else None,
+            **extra,
+        ))
+    return _insert_entries(rows)
+
+
+def _request_context() -> dict:
+    """What AuditlogMiddleware (or auditlog's set_actor) recorded for the request being served, else nothing.
+
+    The context variable keeps its value after the request; auditlog applies it only while the receiver it
+    connected for that request is connected, and so does this."""
+    context = auditlog_value.get(None)
+    if not context:
+        return {}
+    uid = context.get("signal_duid")
+    if not any(lookup_key[0] == uid for lookup_key, *_receiver in pre_save.receivers):
+        return {}
+    return dict(context)

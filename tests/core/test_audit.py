@@ -1,0 +1,74 @@
+"""core.audit writes the entry django-auditlog writes itself, actor, address and correlation id included."""
+
+import pytest
+from auditlog.context import disable_auditlog, set_actor
+from auditlog.models import LogEntry
+from django.forms.models import model_to_dict
+
+from aftersales.core import audit
+from aftersales.customers.models import Customer
+from tests.factories import CustomerFactory, StaffFactory
+
+pytestmark = pytest.mark.django_db
+
+COMPARED = [f.name for f in LogEntry._meta.concrete_fields if f.name not in ("id", "timestamp")]
+
+
+def entry_of(instance) -> dict:
+    return model_to_dict(LogEntry.objects.get_for_object(instance).get(), fields=COMPARED)
+
+
+def test_a_created_entry_is_auditlogs_own(settings):
+    settings.AUDITLOG_CID_HEADER = "x-correlation-id"
+    staff = StaffFactory(email="desk@example.com")
+    theirs = CustomerFactory.build(name="银川市公安局", branch=staff.branch)
+    with set_actor(staff, remote_addr="10.0.0.7", remote_port=4431):
+        theirs.save()  # auditlog's signal writes its entry
+        with disable_auditlog():
+            ours = Customer.objects.create(**{**{f.attname: getattr(theirs, f.attname) for f in
+                                                 Customer._meta.concrete_fields if not f.primary_key}, "name": "第二"})
+        written = audit.log_created([ours])
+    assert len(written) == 1 and written[0].pk
+    expected = entry_of(theirs)
+    assert expected["actor"] == staff.pk and expected["remote_addr"] == "10.0.0.7" and expected["remote_port"] == 4431
+    mine = entry_of(ours)
+    assert (mine.pop("object_pk"), mine.pop("object_id")) == (str(ours.pk), ours.pk)
+    expected.pop("object_pk"), expected.pop("object_id")
+    assert mine["changes"].pop("id") == ["None", str(ours.pk)]
+    assert (mine["changes"].pop("name"), mine.pop("object_repr")) == (["None", "第二"], "第二")
+    expected["changes"].pop("id"), expected["changes"].pop("name"), expected.pop("object_repr")
+    for stamp in ("created_at", "updated_at"):  # auto_now: the two rows were saved a moment apart
+        assert mine["changes"].pop(stamp) == ["None", str(getattr(ours, stamp).replace(tzinfo=None))]
+        expected["changes"].pop(stamp)
+    assert mine["changes"] == expected["changes"]
+    assert mine == expected
+
+
+def test_an_explicit_actor_wins_and_entries_without_changes_are_skipped():
+    staff = StaffFactory(email="import@example.com")
+    with disable_auditlog():
+        customer = CustomerFactory()
+    assert audit.write(LogEntry.Action.UPDATE, [(customer, {})], actor=staff) == []
+    audit.write(LogEntry.Action.UPDATE, [(customer, {"name": ["a", "b"]})], actor=staff)
+    entry = LogEntry.objects.get_for_object(customer).get()
+    assert (entry.actor, entry.actor_email, entry.remote_addr, entry.changes) == (staff, "import@example.com", None,
+                                                                                 {"name": ["a", "b"]})
+
+
+def test_outside_a_request_there_is_no_actor():
+    with disable_auditlog():
+        customer = CustomerFactory()
+    audit.log_created([customer])
+    entry = LogEntry.objects.get_for_object(customer).get()
+    assert entry.actor is None and entry.action == LogEntry.Action.CREATE
+
+
+def test_the_context_of_a_finished_request_is_not_used():
+    staff = StaffFactory()
+    with set_actor(staff, remote_addr="10.0.0.8"):
+        pass  # the context variable keeps its value; auditlog's receiver is gone
+    with disable_auditlog():
+        customer = CustomerFactory()
+    audit.log_created([customer])
+    entry = LogEntry.objects.get_for_object(customer).get()
+    assert (entry.actor, entry.remote_addr) == (None, None)
