@@ -91,6 +91,7 @@ def test_a_thread_of_the_writing_process_checkpoints_the_log(tmp_path, monkeypat
     try:
         with wrapper.cursor() as cursor:
             assert cursor.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == base.AUTOCHECKPOINT_PAGES
+            assert cursor.execute("PRAGMA cache_size").fetchone()[0] == -base.PAGE_CACHE_KIB
             cursor.execute("CREATE TABLE t (x TEXT)")
             for _ in range(50):
                 cursor.execute("INSERT INTO t VALUES (?)", ["x" * 3000])
