@@ -108,3 +108,26 @@ def test_lazy_text_and_values_of_other_types_go_through_their_fields():
     Insert(OutboxMessage)([message])
     row = stored(OutboxMessage, [message])[0]
     assert (row["subject"], row["about_id"]) == (str(gettext_lazy("Notifications")), "42")  # 通知 by default
+
+
+def test_an_update_writes_what_save_with_update_fields_writes():
+    from aftersales.core.inserts import Update
+
+    user = StaffFactory()
+    ours, theirs = Insert(OutboxMessage)(messages(user, "upd", count=2))
+    later = NOW + timedelta(hours=1)
+    for message in (ours, theirs):
+        message.sent_at, message.next_attempt_at, message.attempts = later, None, 3
+        message.payload, message.subject = {"at": later}, "not written"
+    Update(OutboxMessage, ("sent_at", "next_attempt_at", "attempts", "payload"))(ours)
+    theirs.save(update_fields=["sent_at", "next_attempt_at", "attempts", "payload"])
+    mine, other = stored(OutboxMessage, [ours, theirs])
+    assert mine.pop("dedupe_key") != other.pop("dedupe_key")
+    assert mine.pop("recipient_address") != other.pop("recipient_address")
+    assert (mine.pop("subject"), other.pop("subject")) == ("新请求 0", "新请求 1")  # not among the fields
+    assert mine == other and mine["attempts"] == 3
+    gone = OutboxMessage(pk=10**9)
+    with pytest.raises(OutboxMessage.DoesNotExist):
+        Update(OutboxMessage, ("attempts",))(gone)
+    with pytest.raises(ValueError):
+        Update(OutboxMessage, ("id",))(ours)
