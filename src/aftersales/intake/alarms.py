@@ -347,6 +347,19 @@ _ACTIVE_REQUEST_COLUMNS = {"id": "request_id", "number": "request__number", "sta
 _active_query = CompiledByKey()
 
 
+_recovery_query = CompiledByKey()
+
+
+def _latest_recovery(device, alarm_type):
+    """When the pair last recovered (received events only), or None."""
+    def build(device_id, alarm_type):
+        return (AlarmEvent.objects.filter(device=device_id, alarm_type=alarm_type, raised=False)
+                .order_by("-occurred_at").values("occurred_at")[:1])
+
+    rows = _recovery_query.get("latest", build).rows(device.pk, alarm_type)
+    return rows[0]["occurred_at"] if rows else None
+
+
 def _active(device, alarm_type) -> ActiveAlarm | None:
     """The pair's row with what an alarm reads of its request (number and state; a recovery locks the whole row).
     Read on every event, with a query compiled once per process."""
@@ -412,12 +425,11 @@ def _open_row(key, data, device, occurred) -> ServiceRequest | None:
 def _raise(key, data, device, occurred, now):
     active = _active(device, data.alarm_type)
     if active is None:
-        later = (AlarmEvent.objects.filter(device=device, alarm_type=data.alarm_type, raised=False,
-                                           occurred_at__gte=occurred).order_by("-occurred_at").first())
-        if later is not None:
+        recovered = _latest_recovery(device, data.alarm_type)
+        if recovered is not None and recovered >= occurred:
             return AlarmOutcome.IGNORED, None, _(
                 "A recovery at %(cleared)s was received already; this older alarm changes nothing.") % {
-                "cleared": local(later.occurred_at)}
+                "cleared": local(recovered)}
         request = _open_row(key, data, device, occurred)
         if request is not None:
             return AlarmOutcome.OPENED, request, _("Opened %(number)s.") % {"number": request.number}

@@ -241,7 +241,8 @@ def open_request(*, by, project, priority: str, channel: str, title: str, descri
         policy=policy, reporter_verified=reporter_verified,
     )
     _apply(request, plan)
-    with transaction.atomic():
+    # No savepoint inside a caller's transaction (an alarm's): a failure here fails the caller's block anyway.
+    with transaction.atomic(savepoint=False):
         created = _write_new_request(request, targets, devices, plan, actor=actor, now=now)
     _as_prefetched(request, targets=targets, events=[created],
                    devices=sorted(devices, key=lambda device: (device.name, device.pk)))  # Device's ordering
