@@ -5,6 +5,7 @@ Raises `DeliveryError` when the other side refused or could not be reached (retr
 """
 
 import base64
+import functools
 import hashlib
 import hmac
 import http.client
@@ -64,8 +65,12 @@ def absolute_url(url: str) -> str:
 def new_message_id() -> str:
     """An RFC 5322 Message-ID in our sender's domain, chosen when the message is enqueued so that every
     retry carries the same one (a receiver can drop duplicates; replies can be threaded later)."""
-    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "aftersales.invalid"
-    return f"<notify.{uuid.uuid4().hex}@{domain}>"  # short enough that the header is not folded
+    return f"<notify.{uuid.uuid4().hex}@{_domain_of(settings.DEFAULT_FROM_EMAIL)}>"  # short: the header is not folded
+
+
+@functools.lru_cache(maxsize=8)
+def _domain_of(address: str) -> str:
+    return parseaddr(address)[1].rpartition("@")[2] or "aftersales.invalid"
 
 
 # --- email -----------------------------------------------------------------------------------------------
