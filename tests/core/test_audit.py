@@ -72,3 +72,26 @@ def test_the_context_of_a_finished_request_is_not_used():
     audit.log_created([customer])
     entry = LogEntry.objects.get_for_object(customer).get()
     assert (entry.actor, entry.remote_addr) == (None, None)
+
+
+def test_the_creation_diff_is_auditlogs_for_every_kind_of_field():
+    from auditlog.diff import model_instance_diff
+
+    from aftersales.notify.models import WebhookEndpoint
+    from aftersales.service import services
+    from aftersales.service.models import Priority
+    from tests.factories import DeviceFactory, ProjectFactory
+
+    staff = StaffFactory()
+    project = ProjectFactory()
+    with disable_auditlog():
+        instances = [
+            project, project.customer, DeviceFactory(project=project),  # foreign keys, dates, reverse relations
+            WebhookEndpoint.objects.create(name="监控平台", url="https://example.com/hook?token=abc"),  # a masked field
+            services.open_request(by=staff, project=project, priority=Priority.SERIOUS, channel="phone",
+                                  title="NVR 离线", description="x"),  # excluded fields, JSON, nulls
+        ]
+    for instance in instances:
+        expected = {name: tuple(change) for name, change in model_instance_diff(None, instance).items()}
+        assert audit.creation_diff(instance) == expected, type(instance).__name__
+    assert "abc" not in audit.creation_diff(instances[3])["url"][1]  # masked as auditlog masks it

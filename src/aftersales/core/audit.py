@@ -8,8 +8,9 @@ correlation id come from the same context. auditlog's pre_log/post_log signals a
 
 from auditlog.cid import get_cid
 from auditlog.context import auditlog_value
-from auditlog.diff import model_instance_diff
+from auditlog.diff import get_field_value, get_mask_function, model_instance_diff, track_field
 from auditlog.models import LogEntry
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db.models.signals import pre_save
@@ -23,8 +24,40 @@ _FROM_CONTEXT = object()
 
 def log_created(instances, *, actor=_FROM_CONTEXT) -> list[LogEntry]:
     """The "create" entries auditlog would have written for `instances` (saved, with their keys)."""
-    return write(LogEntry.Action.CREATE, [(instance, model_instance_diff(None, instance)) for instance in instances],
-                 actor=actor)
+    return write(LogEntry.Action.CREATE, [(instance, creation_diff(instance)) for instance in instances], actor=actor)
+
+
+def creation_diff(instance) -> dict | None:
+    """auditlog's `model_instance_diff(None, instance)`, each value formatted by auditlog's own `get_field_value`;
+    the model's tracked fields are worked out once, and the "before" side of a creation is what auditlog makes of
+    no instance: the text "None" for every field (it cost half the diff: an exception caught per field)."""
+    if settings.AUDITLOG_STORE_JSON_CHANGES:
+        return model_instance_diff(None, instance)
+    fields, masked, mask = _tracked_fields(type(instance))
+    diff = {}
+    for field in fields:
+        value = get_field_value(instance, field)
+        if value != "None":
+            diff[field.name] = (mask("None"), mask(smart_str(value))) if field.name in masked else ("None", smart_str(value))
+    return diff or None
+
+
+_tracked = {}
+
+
+def _tracked_fields(model):
+    """The fields model_instance_diff compares for `model`, the masked ones and the mask."""
+    if model not in _tracked:
+        from auditlog.registry import auditlog
+
+        options = auditlog.get_model_fields(model)
+        fields = [field for field in model._meta.get_fields() if track_field(field)]
+        if options["include_fields"]:
+            fields = [field for field in fields if field.name in options["include_fields"]]
+        fields = [field for field in fields if field.name not in options["exclude_fields"]]
+        _tracked[model] = (fields, set(options["mask_fields"]), get_mask_function(options.get("mask_callable"))
+                           if options["mask_fields"] else None)
+    return _tracked[model]
 
 
 def write(action: int, entries, *, actor=_FROM_CONTEXT) -> list[LogEntry]:
