@@ -82,7 +82,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
+    "aftersales.core.middleware.AuditContextMiddleware",  # auditlog's, without a signal receiver per request
 ]
 
 ROOT_URLCONF = "aftersales.urls"

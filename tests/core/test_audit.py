@@ -95,3 +95,23 @@ def test_the_creation_diff_is_auditlogs_for_every_kind_of_field():
         expected = {name: tuple(change) for name, change in model_instance_diff(None, instance).items()}
         assert audit.creation_diff(instance) == expected, type(instance).__name__
     assert "abc" not in audit.creation_diff(instances[3])["url"][1]  # masked as auditlog masks it
+
+
+def test_the_middleware_context_ends_with_the_request_and_its_receiver_stays_one(client):
+    from auditlog.context import auditlog_value
+    from django.db.models.signals import pre_save
+
+    staff = StaffFactory(is_superuser=True, is_staff=True)
+    client.force_login(staff)
+    receivers, before = len(pre_save.receivers), auditlog_value.get(None)
+    assert client.post("/admin/customers/customer/add/", {"name": "后台新增客户", "branch": staff.branch_id,
+                                                          "contacts": []}).status_code in (200, 302)
+    created = Customer.objects.get(name="后台新增客户")  # written through the admin: auditlog's signal, our context
+    entry = LogEntry.objects.get_for_object(created).get()
+    assert (entry.actor, entry.remote_addr) == (staff, "127.0.0.1")
+    assert len(pre_save.receivers) == receivers
+    assert auditlog_value.get(None) is before  # the request's context ends with it
+    with disable_auditlog():
+        customer = CustomerFactory()
+    audit.log_created([customer])
+    assert LogEntry.objects.get_for_object(customer).get().actor is None

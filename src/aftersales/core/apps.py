@@ -9,7 +9,10 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self):
+        from .middleware import connect_audit_receiver
+
         post_migrate.connect(refresh_planner_statistics, sender=self, dispatch_uid="aftersales_refresh_statistics")
+        connect_audit_receiver()
 
 
 def refresh_planner_statistics(using="default", plan=None, **kwargs) -> None:

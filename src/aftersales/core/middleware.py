@@ -1,3 +1,8 @@
+from functools import partial
+
+from auditlog.cid import set_cid
+from auditlog.context import _set_extra_data, auditlog_value
+from auditlog.middleware import AuditlogMiddleware
 from django.conf import settings
 from django.utils import translation
 
@@ -18,3 +23,31 @@ class ChineseFirstLocaleMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+AUDIT_RECEIVER_UID = "aftersales_audit_context"
+
+
+class AuditContextMiddleware(AuditlogMiddleware):
+    """django-auditlog's middleware (SEC-2: the actor, address and correlation id of every audit entry), with one
+    receiver connected for good instead of one connected and disconnected around every request; connecting cleared
+    the pre_save signal's receiver cache each time. The context is the middleware's own and is reset when the
+    request ends, so nothing outside a request is attributed to it."""
+
+    def __call__(self, request):
+        set_cid(request)
+        context = self.get_extra_data(request)
+        context["signal_duid"] = AUDIT_RECEIVER_UID  # auditlog's receiver applies only the context naming it
+        token = auditlog_value.set(context)
+        try:
+            return self.get_response(request)
+        finally:
+            auditlog_value.reset(token)
+
+
+def connect_audit_receiver() -> None:
+    from auditlog import get_logentry_model
+    from django.db.models.signals import pre_save
+
+    pre_save.connect(partial(_set_extra_data, signal_duid=AUDIT_RECEIVER_UID), sender=get_logentry_model(),
+                     dispatch_uid=AUDIT_RECEIVER_UID, weak=False)
