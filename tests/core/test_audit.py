@@ -115,3 +115,16 @@ def test_the_middleware_context_ends_with_the_request_and_its_receiver_stays_one
         customer = CustomerFactory()
     audit.log_created([customer])
     assert LogEntry.objects.get_for_object(customer).get().actor is None
+
+
+def test_forwarded_address_port_and_correlation_id_are_recorded_as_auditlog_records_them(client, settings):
+    settings.AUDITLOG_CID_HEADER = "x-correlation-id"
+    staff = StaffFactory(is_superuser=True, is_staff=True)
+    client.force_login(staff)
+    for forwarded, recorded in (("203.0.113.9, 10.0.0.1", "203.0.113.9"), ("198.51.100.7:5555", "198.51.100.7"),
+                                ("[2001:db8::1]:443", "2001:db8::1")):
+        name = f"客户 {recorded}"
+        client.post("/admin/customers/customer/add/", {"name": name, "branch": staff.branch_id, "contacts": []},
+                    HTTP_X_FORWARDED_FOR=forwarded, HTTP_X_FORWARDED_PORT="8443", HTTP_X_CORRELATION_ID=f"cid-{recorded}")
+        entry = LogEntry.objects.get_for_object(Customer.objects.get(name=name)).get()
+        assert (entry.remote_addr, entry.remote_port, entry.cid, entry.actor) == (recorded, 8443, f"cid-{recorded}", staff)
