@@ -18,6 +18,22 @@ from django.utils.functional import cached_property
 
 
 PLAIN_TEXT_FIELDS = {models.CharField, models.TextField, models.EmailField, models.SlugField, models.URLField}
+PLAIN_INTEGER_FIELDS = {models.IntegerField, models.BigIntegerField, models.SmallIntegerField, models.AutoField,
+                        models.BigAutoField, models.PositiveIntegerField, models.PositiveSmallIntegerField,
+                        models.PositiveBigIntegerField}
+
+
+def _unchanged_types(field) -> frozenset:
+    """The types of value that Django's get_db_prep_save returns unchanged for this field (None always)."""
+    if isinstance(field, models.ForeignKey) and type(field) is models.ForeignKey:
+        field = field.target_field
+    if type(field) in PLAIN_TEXT_FIELDS:
+        return frozenset({str, type(None)})
+    if type(field) in PLAIN_INTEGER_FIELDS:
+        return frozenset({int, type(None)})
+    if type(field) is models.BooleanField:
+        return frozenset({bool, type(None)})
+    return frozenset()
 
 
 class Insert:
@@ -38,10 +54,11 @@ class Insert:
 
     @cached_property
     def _fields_plain(self) -> list[tuple]:
-        """(field, whether a str or None is written as it is). Django's own text fields return a str or None
-        unchanged from get_db_prep_save (Promise casting aside, which only touches lazy strings); skipping the
-        call for them is a third of the preparation of an outbox row."""
-        return [(field, type(field) in PLAIN_TEXT_FIELDS) for field in self.fields]
+        """(field, the types of value written as they are). Django's own text fields return a str or None
+        unchanged from get_db_prep_save (Promise casting aside, which only touches lazy strings), its integer
+        fields and keys to integer keys an int, its boolean fields a bool; skipping the call for them is a third
+        of the preparation of an outbox row."""
+        return [(field, _unchanged_types(field)) for field in self.fields]
 
     def __call__(self, objs):
         objs = list(objs)
@@ -71,8 +88,8 @@ class Insert:
         if compiled is None:
             compiled = self._compiled[(alias, len(objs))] = self._compile(objs, connection, alias)
         sql, returning, compiler, converters = compiled
-        params = [value if plain and (value is None or type(value) is str) else field.get_db_prep_save(value, connection)
-                  for (field, plain), value in zip(self._fields_plain * len(objs), values)]
+        params = [value if type(value) in unchanged else field.get_db_prep_save(value, connection)
+                  for (field, unchanged), value in zip(self._fields_plain * len(objs), values)]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall() if returning else [()] * len(objs)
