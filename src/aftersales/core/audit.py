@@ -22,20 +22,32 @@ _insert_entries = Insert(LogEntry)
 _FROM_CONTEXT = object()
 
 
-def log_created(instances, *, actor=_FROM_CONTEXT) -> list[LogEntry]:
-    """The "create" entries auditlog would have written for `instances` (saved, with their keys)."""
+def log_created(instances, *, actor=_FROM_CONTEXT, before_insert: tuple[dict | None, tuple] | None = None) -> list[LogEntry]:
+    """The "create" entries auditlog would have written for `instances` (saved, with their keys).
+
+    `before_insert`, for one instance: (its creation_diff without some fields, those fields), worked out before
+    the row was written (outside SQLite's write lock); only those fields (its key, auto_now times) are read now."""
+    if before_insert is not None:
+        (instance,) = instances
+        known, assigned = before_insert
+        changes = {**(known or {}), **(creation_diff(instance, only=assigned) or {})}
+        return write(LogEntry.Action.CREATE, [(instance, changes)], actor=actor)
     return write(LogEntry.Action.CREATE, [(instance, creation_diff(instance)) for instance in instances], actor=actor)
 
 
-def creation_diff(instance) -> dict | None:
+def creation_diff(instance, *, only=None, without=()) -> dict | None:
     """auditlog's `model_instance_diff(None, instance)`, each value formatted by auditlog's own `get_field_value`;
     the model's tracked fields are worked out once, and the "before" side of a creation is what auditlog makes of
     no instance: the text "None" for every field (it cost half the diff: an exception caught per field)."""
     if settings.AUDITLOG_STORE_JSON_CHANGES:
-        return model_instance_diff(None, instance)
+        diff = model_instance_diff(None, instance)
+        return {name: change for name, change in (diff or {}).items()
+                if (only is None or name in only) and name not in without} or None
     fields, masked, mask = _tracked_fields(type(instance))
     diff = {}
     for field in fields:
+        if (only is not None and field.name not in only) or field.name in without:
+            continue
         value = get_field_value(instance, field)
         if value != "None":
             diff[field.name] = (mask("None"), mask(smart_str(value))) if field.name in masked else ("None", smart_str(value))

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from aftersales.core import audit, clock
 from aftersales.core.cache import WorkerCache
 from aftersales.core.errors import DomainError, IllegalTransition, StaleObject
-from aftersales.core.inserts import Insert
+from aftersales.core.inserts import Insert, Update
 
 from . import notifications, sla
 from .calendars import service_calendar
@@ -241,18 +241,19 @@ def open_request(*, by, project, priority: str, channel: str, title: str, descri
         policy=policy, reporter_verified=reporter_verified,
     )
     _apply(request, plan)
+    audited = (audit.creation_diff(request, without=ASSIGNED_ON_INSERT), ASSIGNED_ON_INSERT)
     # No savepoint inside a caller's transaction (an alarm's): a failure here fails the caller's block anyway.
     with transaction.atomic(savepoint=False):
-        created = _write_new_request(request, targets, devices, plan, actor=actor, now=now)
+        created = _write_new_request(request, targets, devices, plan, actor=actor, now=now, audited=audited)
     _as_prefetched(request, targets=targets, events=[created],
                    devices=sorted(devices, key=lambda device: (device.name, device.pk)))  # Device's ordering
     return request
 
 
-def _write_new_request(request, targets, devices, plan, *, actor, now) -> TimelineEvent:
+def _write_new_request(request, targets, devices, plan, *, actor, now, audited) -> TimelineEvent:
     """The writes of open_request, in its transaction; returns the "created" timeline event."""
     priority, channel = request.priority, request.channel
-    _insert_numbered(request)
+    _insert_numbered(request, audited)
     for target in targets:
         target.request = request
     _insert_targets(targets)
@@ -282,18 +283,24 @@ def _as_prefetched(instance, **related) -> None:
 
 
 _insert_requests, _insert_targets = Insert(ServiceRequest), Insert(Target)
+_update_number = Update(ServiceRequest, ("number",))  # no signal: the number gets no audit entry of its own
 _insert_devices = Insert(ServiceRequest.devices.through)  # bulk_create sends no m2m_changed either
 
 
-def _insert_numbered(request: ServiceRequest) -> None:
+# What the INSERT sets (the key, the auto_now times) and the number made from the key: the audit entry's diff of
+# every other field is worked out before the transaction.
+ASSIGNED_ON_INSERT = ("id", "number", "created_at", "updated_at")
+
+
+def _insert_numbered(request: ServiceRequest, audited) -> None:
     """INSERT the request, then number it after its primary key (SR0000042) with a plain UPDATE. The audit log
     gets one entry, for the creation, carrying the final number; none for the number's UPDATE (SEC-2).
     The INSERT sends no signals: the audit log's is the only receiver, and its entry is written here."""
     request.number = f"T{secrets.token_hex(8)}"  # unique until the UPDATE below
     _insert_requests([request])
     request.number = f"SR{request.pk:07d}"
-    ServiceRequest.objects.filter(pk=request.pk).update(number=request.number)
-    audit.log_created([request])
+    _update_number(request)
+    audit.log_created([request], before_insert=audited)
 
 
 def _locked(request) -> ServiceRequest:
