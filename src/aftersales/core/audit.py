@@ -2,8 +2,8 @@
 
 django-auditlog writes an entry from a model's post_save signal through the ORM (a second signal adds the
 actor and address the request's AuditlogMiddleware recorded). Writes that send no signals write the same entry
-here, with one compiled INSERT: the changes are auditlog's own (`model_instance_diff`), the actor, address and
-correlation id come from the same context. auditlog's pre_log/post_log signals are not sent (we listen to none).
+here, with one compiled INSERT: the changes are auditlog's diff (`creation_diff` below for a new row, its
+`model_instance_diff` otherwise), the actor, address and correlation id come from the same context. auditlog's pre_log/post_log signals are not sent (we listen to none).
 """
 
 from auditlog.cid import get_cid
@@ -92,8 +92,8 @@ def write(action: int, entries, *, actor=_FROM_CONTEXT) -> list[LogEntry]:
             content_type=ContentType.objects.get_for_model(instance), object_pk=pk,
             object_id=pk if isinstance(pk, int) else None, object_repr=smart_str(instance), action=action,
             changes=changes, cid=cid, serialized_data=LogEntry.objects._get_serialized_data_or_none(instance),
-            additional_data=get_additional_data() if callable(get_additional_data) else None, actor=actor, actor_email=getattr(actor, "email", None) if actor else None,
-            **extra,
+            additional_data=get_additional_data() if callable(get_additional_data) else None,
+            actor=actor, actor_email=actor.email if actor else None, **extra,
         ))
     return _insert_entries(rows)
 

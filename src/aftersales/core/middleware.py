@@ -44,7 +44,6 @@ class AuditContextMiddleware(AuditlogMiddleware):
         finally:
             auditlog_value.reset(token)
 
-
     def get_extra_data(self, request) -> dict:
         """auditlog's, read from request.META: request.headers parses every header into a new mapping."""
         meta = request.META
