@@ -122,7 +122,7 @@ def small_tables(rng: random.Random) -> dict:
     from aftersales.accounts import roles
     from aftersales.accounts.models import Branch, Position, Specialty, User
     from aftersales.assets.models import DeviceCategory, Manufacturer
-    from aftersales.core import demo
+    from aftersales.demo import data as demo
     from aftersales.customers.models import Customer, Project
     from aftersales.intake import alarms
     from aftersales.service.models import SlaPolicy
@@ -331,7 +331,7 @@ def big_tables(writer, n: int, meta: dict, rng: random.Random, now: datetime) ->
     """The rows of the big tables, the same for every database; `writer` (SqliteWriter, PostgresWriter) stores them.
     Devices and requests carry explicit ids (from the table's next id), their children refer to them."""
     timings = {}
-    from aftersales.core.demo import MODELS, PLACES, SHARE
+    from aftersales.demo.data import MODELS, PLACES, SHARE
 
     # ------------------------------------------------------------------ devices: 100 per project
     projects = meta["projects"]

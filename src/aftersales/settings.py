@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "aftersales.notify",
     "aftersales.service",
     "aftersales.intake",
+    "aftersales.reports",
+    "aftersales.demo",
 ]
 
 MIDDLEWARE = [
@@ -177,16 +179,16 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
         "aftersales.accounts.backends.CachedTokenAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["aftersales.core.drf.ModelPermissions"],
+    "DEFAULT_PERMISSION_CLASSES": ["aftersales.core.api_settings.ModelPermissions"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "aftersales.core.drf.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "aftersales.core.api_settings.Pagination",
     "PAGE_SIZE": 25,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "aftersales.core.drf.exception_handler",
+    "EXCEPTION_HANDLER": "aftersales.core.api_settings.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Aftersales API",

@@ -9,6 +9,7 @@ from aftersales.assets.api import register as register_assets_api
 from aftersales.core import views as core_views
 from aftersales.customers.api import register as register_customers_api
 from aftersales.intake.api import register as register_intake_api
+from aftersales.reports import views as reports_views
 from aftersales.notify.api import register as register_notify_api
 from aftersales.service.api import register as register_service_api
 
@@ -21,7 +22,7 @@ register_service_api(router)
 register_intake_api(router)
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", reports_views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

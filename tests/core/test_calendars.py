@@ -5,8 +5,8 @@ from datetime import UTC, date, datetime, time, timedelta
 import chinese_calendar
 import pytest
 
-from aftersales.core import calendars
-from aftersales.core.calendars import (
+from aftersales.core import calendar_math as calendars
+from aftersales.core.calendar_math import (
     NINE_TO_SIX,
     OFFICE_HOURS,
     SHANGHAI,

@@ -4,7 +4,7 @@ import pytest
 from rest_framework import serializers
 
 from aftersales.assets.models import Device
-from aftersales.core.api import ScopedPrimaryKeyField
+from aftersales.core.api_base import ScopedPrimaryKeyField
 from aftersales.customers.models import Project
 from tests.factories import DeviceFactory
 

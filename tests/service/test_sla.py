@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aftersales.core.calendars import (
+from aftersales.core.calendar_math import (
     NINE_TO_SIX,
     OFFICE_HOURS,
     SHANGHAI,

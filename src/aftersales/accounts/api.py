@@ -7,7 +7,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from aftersales.core import clock
-from aftersales.core.api import ScopedModelViewSet, ScopedPrimaryKeyField, ScopedReadOnlyViewSet
+from aftersales.core.api_base import ScopedModelViewSet, ScopedPrimaryKeyField, ScopedReadOnlyViewSet
 
 from .filters import StaffFilter
 from .models import Branch, OnCallShift, Specialty, User

@@ -66,7 +66,8 @@ def sync_roles(app_config=None, using="default", **kwargs) -> None:
     from django.apps import apps
     from django.contrib.auth.models import Group, Permission
 
-    if app_config is not None and app_config is not list(apps.get_app_configs())[-1]:
+    with_models = [config for config in apps.get_app_configs() if config.models_module is not None]
+    if app_config is not None and app_config is not with_models[-1]:  # post_migrate is sent for these only
         return
 
     everything = Permission.objects.filter(content_type__app_label__in=ADMIN_APPS)

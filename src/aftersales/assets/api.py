@@ -6,7 +6,7 @@ from rest_framework.fields import empty
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from aftersales.core.api import ErrorOut, ScopedModelViewSet, ScopedPrimaryKeyField
+from aftersales.core.api_base import ErrorOut, ScopedModelViewSet, ScopedPrimaryKeyField
 from aftersales.core.clock import today
 from aftersales.customers.models import Project
 

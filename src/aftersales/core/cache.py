@@ -13,7 +13,7 @@ So a change is seen everywhere within ``TTL`` seconds (30). A version counter wo
 query on every use (the very query this saves) or a shared store (Redis) the embedded install does not have;
 half a minute is an acceptable delay for a new escalation step, SLA policy, dispatcher or robot to take effect.
 Writes that send no signals (``bulk_create``, ``QuerySet.update``) must call ``clear()`` themselves, e.g.
-`aftersales.service.calendars.import_public_year`. Tests start with empty copies (`clear_all`, tests/conftest.py).
+`aftersales.service.calendar_store.import_public_year`. Tests start with empty copies (`clear_all`, tests/conftest.py).
 
 The copies are plain Python objects shared by the threads of a process: callers must not modify them.
 """

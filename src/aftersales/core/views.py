@@ -174,16 +174,6 @@ def audit_entries(obj, limit: int = 50):
     )
 
 
-def home(request):
-    from django.contrib.auth.views import redirect_to_login
-
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    from . import dashboard
-
-    return render(request, "core/home.html", dashboard.summary(request.user))
-
-
 def bad_request(request, exception=None):
     return render(request, "core/error.html", {"title": _("Bad request")}, status=400)
 

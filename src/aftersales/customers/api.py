@@ -5,7 +5,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from aftersales.accounts.models import Branch
-from aftersales.core.api import ErrorOut, ScopedModelViewSet, ScopedPrimaryKeyField
+from aftersales.core.api_base import ErrorOut, ScopedModelViewSet, ScopedPrimaryKeyField
 
 from . import services
 from .filters import CustomerFilter, ProjectFilter

@@ -40,7 +40,7 @@ from aftersales.core.errors import DomainError
 from aftersales.core.inserts import Insert, Update
 from aftersales.core.rows import CompiledByKey, instance_from
 from aftersales.customers.models import Project
-from aftersales.service import notifications, services
+from aftersales.service import notices, services
 from aftersales.service.models import OPEN_STATES, Channel, EventKind, Priority, ServiceRequest, State
 
 from .models import ActiveAlarm, AlarmEvent, AlarmOutcome, AlarmPriorityRule, DeviceAlias, IntegrationKey, hash_key
@@ -503,8 +503,8 @@ def _close_as_recovered(request: ServiceRequest, *, text: str, data: dict, now) 
     request.save(update_fields=["state", "updated_at"])
     services.recompute(request, now=now)
     services.record(request, EventKind.ALARM_CLEARED, at=now, text=text, closed=True, **data)
-    notifications.send(
-        "alarm_recovered", request, notifications.desk(request),
+    notices.send(
+        "alarm_recovered", request, notices.desk(request),
         subject=_("%(number)s closed: the device recovered") % {"number": request.number}, body=text,
         dedupe_key=f"alarm-recovered-{request.pk}-{request.version}",
     )

@@ -20,7 +20,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from aftersales.core.api import LeanFields
+from aftersales.core.api_base import LeanFields
 
 from . import alarms
 from .models import AlarmOutcome, IntegrationKey

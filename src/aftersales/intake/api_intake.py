@@ -28,8 +28,8 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from aftersales.assets.models import Device
-from aftersales.core.api import AuditActorMixin, ErrorOut, ScopedPrimaryKeyField, require_perm, requires
-from aftersales.core.drf import VerbPermissions
+from aftersales.core.api_base import AuditActorMixin, ErrorOut, ScopedPrimaryKeyField, require_perm, requires
+from aftersales.core.api_settings import VerbPermissions
 from aftersales.core.errors import DomainError, IllegalTransition
 from aftersales.core.filters import ScopedChoiceFilter
 from aftersales.core.scoping import get_visible_or_404, visible

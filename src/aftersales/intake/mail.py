@@ -60,7 +60,7 @@ from aftersales.core import clock
 from aftersales.core.errors import DomainError
 from aftersales.core.scoping import visible
 from aftersales.service import attachments as attachment_checks
-from aftersales.service import notifications
+from aftersales.service import notices
 from aftersales.service.models import OPEN_STATES, Channel, EventKind, Priority, ServiceRequest, TimelineEvent
 from aftersales.service.services import open_request, record
 
@@ -602,8 +602,8 @@ def append_mail(mail: InboundMail, parsed: ParsedMail, request: ServiceRequest, 
 
 
 def notify_staff(request, mail: InboundMail, parsed: ParsedMail, *, sender_user) -> None:
-    recipients = [user for user in [request.assignee, *notifications.desk(request)] if user and user != sender_user]
-    notifications.send(
+    recipients = [user for user in [request.assignee, *notices.desk(request)] if user and user != sender_user]
+    notices.send(
         "request_mail", request, recipients,
         subject=_("Mail from %(sender)s on %(number)s: %(subject)s") % {
             "sender": parsed.sender_name or parsed.sender, "number": request.number, "subject": parsed.subject or "…"},

@@ -8,7 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from aftersales.core.api import AuditActorMixin, ErrorOut
+from aftersales.core.api_base import AuditActorMixin, ErrorOut
 
 from . import selectors, services
 from .models import OutboxMessage

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from . import calendars
+from . import calendar_store as calendars
 from .models import (
     CalendarDay, EscalationRule, HolidayYear, ProjectPolicy, ServiceRequest, SlaPolicy, SlaTargetRule, TimelineEvent,
     WorkCalendar,

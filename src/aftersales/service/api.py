@@ -15,8 +15,8 @@ from rest_framework.response import Response
 from aftersales.accounts.models import DISPLAY_NAME_FIELDS, Position, User, display_name
 from aftersales.assets.models import Device
 from aftersales.core import clock
-from aftersales.core.api import AuditActorMixin, ErrorOut, LeanFields, ScopedPrimaryKeyField, require_perm, requires
-from aftersales.core.drf import VerbPermissions
+from aftersales.core.api_base import AuditActorMixin, ErrorOut, LeanFields, ScopedPrimaryKeyField, require_perm, requires
+from aftersales.core.api_settings import VerbPermissions
 from aftersales.core.filters import ScopedChoiceFilter
 from aftersales.core.rows import CompiledByKey, CompiledValues, api_row, api_rows, api_value, row_id
 from aftersales.core.scoping import get_visible_or_404, scope_key, visible

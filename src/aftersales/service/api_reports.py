@@ -15,7 +15,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from aftersales.core import clock
-from aftersales.core.api import AuditActorMixin
+from aftersales.core.api_base import AuditActorMixin
 from aftersales.core.rows import row_id
 
 from . import reports

@@ -18,7 +18,7 @@ class ServiceConfig(AppConfig):
 
         from django.db.models.signals import post_delete, post_save
 
-        from . import calendars
+        from . import calendar_store as calendars
 
         for signal in (post_save, post_delete):
             signal.connect(calendars.calendar_day_changed, sender=models.CalendarDay, dispatch_uid=f"day_changed_{signal}")

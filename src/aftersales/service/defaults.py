@@ -2,7 +2,7 @@
 the seed's service levels as the default policy. Written by migration 0002; written again after a
 database flush (post_migrate) so a wiped database never leaves requests without a policy."""
 
-from aftersales.core.calendars import holiday_days_from_chinese_calendar
+from aftersales.core.calendar_math import holiday_days_from_chinese_calendar
 
 FIRST_YEAR, LAST_YEAR = 2016, 2026
 OFFICE_HOURS = {str(d): [["09:00", "12:00"], ["13:30", "18:00"]] for d in range(5)}

@@ -16,8 +16,8 @@ from aftersales.core.cache import WorkerCache
 from aftersales.core.errors import DomainError, IllegalTransition, StaleObject
 from aftersales.core.inserts import Insert, Update
 
-from . import notifications, sla
-from .calendars import service_calendar
+from . import notices, sla
+from .calendar_store import service_calendar
 from .models import (
     ALLOWED, OPEN_STATES, AlertKind, EscalationRule, EventKind, Pause, Priority, ProjectPolicy, ServiceMode,
     ServiceRequest, SlaAlert, SlaPolicy, SlaTargetRule, State, Target, TargetKind, TargetStart, TimelineEvent, Visit,
@@ -263,8 +263,8 @@ def _write_new_request(request, targets, devices, plan, *, actor, now, audited) 
     if plan.next_check_at:
         _schedule_check_after_commit(request.pk, plan.next_check_at)
     created = record(request, EventKind.CREATED, actor=actor, at=now, priority=priority, channel=channel)
-    notifications.send(
-        "request_created", request, notifications.desk(request),
+    notices.send(
+        "request_created", request, notices.desk(request),
         subject=_("New %(priority)s request %(number)s: %(title)s") % {
             "priority": Priority(priority).label, "number": request.number, "title": request.title},
         body=request.description, dedupe_key=f"created-{request.pk}",
@@ -324,7 +324,7 @@ def reply(*, request, by, mode: str, plan: str, scheduled_for=None, version: int
     recompute(request, now=now)
     record(request, EventKind.REPLIED, actor=by, at=now, text=plan, mode=mode,
            scheduled_for=scheduled_for.isoformat() if scheduled_for else None)
-    notifications.send("request_replied", request, notifications.customer_contacts(request),
+    notices.send("request_replied", request, notices.customer_contacts(request),
                        subject=_("Service plan for %(number)s") % {"number": request.number}, body=plan,
                        dedupe_key=f"replied-{request.pk}-{request.version}")
     return request
@@ -352,7 +352,7 @@ def dispatch(*, request, by, engineer, version: int | None = None) -> ServiceReq
     Visit.objects.create(request=request, engineer=engineer)
     recompute(request, now=now)
     record(request, EventKind.DISPATCHED, actor=by, at=now, engineer=engineer.pk, engineer_name=engineer.display_name)
-    notifications.send("request_assigned", request, [engineer],
+    notices.send("request_assigned", request, [engineer],
                        subject=_("You are dispatched to %(number)s: %(title)s") % {"number": request.number, "title": request.title},
                        body=request.plan or request.description, dedupe_key=f"assigned-{request.pk}-{engineer.pk}-{request.version}")
     return request
@@ -511,7 +511,7 @@ def submit_work_order(*, request, by, actions: str, minutes_spent: int, result: 
     record(request, EventKind.RESOLVED, actor=by, at=now, work_order=work_order.pk, result=result)
     from .confirmation import confirmation_url
 
-    notifications.send("confirmation_needed", request, notifications.customer_contacts(request),
+    notices.send("confirmation_needed", request, notices.customer_contacts(request),
                        subject=_("Please confirm the work on %(number)s") % {"number": request.number},
                        body=actions, url=confirmation_url(work_order), dedupe_key=f"wo-done-{work_order.pk}")
     return work_order
@@ -541,7 +541,7 @@ def confirm_work_order(*, work_order, by=None, signer_name: str = "", via: str, 
     recompute(request, now=now)
     record(request, EventKind.CONFIRMED, actor=by, at=now, work_order=work_order.pk, via=via,
            signer=work_order.signer_name, satisfaction=satisfaction, text=comment)
-    notifications.send("work_order_confirmed", request, [work_order.engineer, *notifications.desk(request)],
+    notices.send("work_order_confirmed", request, [work_order.engineer, *notices.desk(request)],
                        subject=_("%(number)s confirmed by the customer") % {"number": request.number},
                        body=comment or "", dedupe_key=f"wo-ok-{work_order.pk}")
     return work_order
@@ -566,7 +566,7 @@ def reject_work_order(*, work_order, by=None, reason: str, via: str, version: in
     Target.objects.filter(request=request, kind=TargetKind.RESOLUTION).update(met_at=None)
     recompute(request, now=now)
     record(request, EventKind.REJECTED, actor=by, at=now, text=reason, work_order=work_order.pk, via=via)
-    notifications.send("work_rejected", request, [work_order.engineer, *notifications.desk(request)],
+    notices.send("work_rejected", request, [work_order.engineer, *notices.desk(request)],
                        subject=_("%(number)s reopened: the customer rejected the work") % {"number": request.number},
                        body=reason, dedupe_key=f"wo-rejected-{work_order.pk}")
     return work_order
@@ -602,7 +602,7 @@ def hand_to_advisor(*, request, by, advisor, note: str = "") -> ServiceRequest:
     request.advisor = advisor
     request.save(update_fields=["advisor", "updated_at"])
     record(request, EventKind.ADVISOR, actor=by, text=note, advisor=advisor.pk, advisor_name=advisor.display_name)
-    notifications.send("advisor_needed", request, [advisor],
+    notices.send("advisor_needed", request, [advisor],
                        subject=_("Your advice is needed on %(number)s") % {"number": request.number},
                        body=note or request.description, dedupe_key=f"advisor-{request.pk}-{advisor.pk}")
     return request
@@ -692,7 +692,7 @@ def handle_due_batch(request_ids, *, now) -> None:
     if breached:
         Target.objects.filter(pk__in=breached).update(breached_at=F("due_at"))
     _insert_events(events)
-    notifications.send_many(messages)
+    notices.send_many(messages)
 
     for request in requests:  # the next check, from the stored due times and what has fired now
         plan = sla.schedule(targets[request.pk], is_open=request.is_open, ladder=_steps(ladders[request.branch_id]),
@@ -760,19 +760,19 @@ def _tell(due, inserted, fired, now) -> tuple[list, list, list]:
         if kind == AlertKind.WARNING and target.due_at is not None and now >= target.due_at:
             continue  # a warning after the miss is noise: its alert is recorded, nothing is said
         label = TargetKind(target.kind).label
-        url = urls.get(request.pk) or urls.setdefault(request.pk, notifications.url_of(request))
+        url = urls.get(request.pk) or urls.setdefault(request.pk, notices.url_of(request))
         if kind == AlertKind.WARNING:
             events.append(timeline_event(request, EventKind.WARNED, at=now, target=target.kind, due_at=due_at))
-            messages.append(notifications.message(
-                "sla_warning", request, [request.assignee] + notifications.desk(request),
+            messages.append(notices.message(
+                "sla_warning", request, [request.assignee] + notices.desk(request),
                 subject=_("%(number)s: “%(target)s” is about to be missed") % {"number": request.number, "target": label},
                 body=request.title, dedupe_key=f"warn-{request.pk}-{target.kind}", url=url))
         else:
             request.escalation_level = max(request.escalation_level, level)
-            recipients = notifications.holders_of(step.position, request)
+            recipients = notices.holders_of(step.position, request)
             events.append(timeline_event(request, EventKind.ESCALATED, at=now, target=target.kind, level=level,
                                          notified=[user.display_name for user in recipients]))
-            messages.append(notifications.message(
+            messages.append(notices.message(
                 "escalation", request, recipients,
                 subject=_("Escalation level %(level)s: %(number)s missed “%(target)s”") % {
                     "level": level, "number": request.number, "target": label},
@@ -838,7 +838,7 @@ def submit_incident_report(*, report, by, version: int | None = None):
     report.state, report.submitted_at, report.rejection_reason = WorkOrderState.AWAITING_CONFIRMATION, now, ""
     report.save()
     record(report.request, EventKind.INCIDENT_REPORT, actor=by, at=now, text=report.cause, step="submitted", report=report.pk)
-    notifications.send("confirmation_needed", report.request, notifications.customer_contacts(report.request),
+    notices.send("confirmation_needed", report.request, notices.customer_contacts(report.request),
                        subject=_("Please confirm the incident report of %(number)s") % {"number": report.request.number},
                        body=report.cause, url=incident_confirmation_url(report),
                        dedupe_key=f"incident-{report.pk}-{report.version}")
@@ -866,7 +866,7 @@ def answer_incident_report(*, report, by=None, accept: bool, reason: str = "", v
     record(report.request, EventKind.INCIDENT_REPORT, actor=by, at=now, text=reason,
            step="confirmed" if accept else "rejected", report=report.pk, via=via,
            signer=signer_name or (by.display_name if by else ""))
-    notifications.send("incident_report_answered", report.request, [report.author, *notifications.desk(report.request)],
+    notices.send("incident_report_answered", report.request, [report.author, *notices.desk(report.request)],
                        subject=(_("Incident report of %(number)s confirmed") if accept
                                 else _("Incident report of %(number)s rejected")) % {"number": report.request.number},
                        body=reason, dedupe_key=f"incident-answer-{report.pk}-{report.version}")

@@ -13,7 +13,7 @@ Conventions:
   even a zero duration ("immediately") is therefore due at the next working instant (a request
   on Saturday is due "immediately" at Monday 09:00); with 7×24 it is due at the start itself.
 * A due time is **provisional** when any Asia/Shanghai day walked from the start to the due time
-  lies in a year without holiday data (see `aftersales.core.calendars`).
+  lies in a year without holiday data (see `aftersales.core.calendar_math`).
 * Pauses are ``(paused_at, resumed_at)`` pairs; ``resumed_at`` None means still paused. Paused
   working time does not count. Overlapping pauses are merged; pauses or parts of pauses before
   the start are ignored.
@@ -27,7 +27,7 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from aftersales.core.calendars import SHANGHAI, ServiceCalendar, local_date, working_day
+from aftersales.core.calendar_math import SHANGHAI, ServiceCalendar, local_date, working_day
 
 Pause = tuple[datetime, datetime | None]
 

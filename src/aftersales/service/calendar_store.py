@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
-from aftersales.core import calendars as cal
+from aftersales.core import calendar_math as cal
 from aftersales.core.cache import WorkerCache
 
 from .models import CalendarDay, DayKind, HolidayYear, WorkCalendar

@@ -5,14 +5,14 @@ from datetime import timedelta
 from aftersales.assets.models import Device
 from aftersales.customers.models import Customer, Project
 
-from .clock import today
-from .scoping import visible
+from aftersales.core.clock import today
+from aftersales.core.scoping import visible
 
 EXPIRY_WINDOW_DAYS = 90
 
 
 def summary(user) -> dict:
-    from aftersales.service.calendars import missing_years
+    from aftersales.service.calendar_store import missing_years
 
     day = today()
     devices = visible(Device.objects.all(), user)

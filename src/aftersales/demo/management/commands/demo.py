@@ -1,7 +1,7 @@
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from aftersales.core import demo
+from aftersales.demo import data as demo
 
 
 class Command(BaseCommand):
