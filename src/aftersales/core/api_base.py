@@ -9,7 +9,8 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.relations import MANY_RELATION_KWARGS
 
 from .rows import CompiledByKey, instance_from, row_id
-from .scoping import scope_key, visible
+from . import scoping
+from .scoping import visible
 
 
 class ErrorOut(serializers.Serializer):
@@ -85,7 +86,7 @@ class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
         model = self.queryset.model
         names = [field.attname for field in model._meta.concrete_fields]
         compiled = self._by_field_and_scope.get(
-            (type(self.root), _path(self), scope_key(user)),
+            (type(self.root), _path(self), scoping.scope_of(user)),
             lambda pk: self.get_queryset().filter(pk=pk).order_by().values(*names))
         rows = compiled.rows(pk)
         if not rows:

@@ -7,7 +7,8 @@ from django.utils.html import conditional_escape, escape, format_html
 from django.utils.safestring import mark_safe
 
 from .cache import WorkerCache
-from .scoping import scope_key, visible
+from . import scoping
+from .scoping import visible
 
 # A filter's rendered choices, per worker and scope, for a minute (a change in this worker clears them at once).
 _options = WorkerCache("filter choices", ttl=60)
@@ -78,7 +79,7 @@ class StyledFilterSet(django_filters.FilterSet):
         model = getattr(getattr(self.filters[name], "queryset", None), "scoped_model", None)
         if model is None or self.request is None:
             return None
-        return (model._meta.label, scope_key(self.request.user))
+        return (model._meta.label, scoping.scope_of(self.request.user))
 
 
 class FastSelect(forms.Select):

@@ -19,7 +19,8 @@ from aftersales.core.api_base import AuditActorMixin, ErrorOut, LeanFields, Scop
 from aftersales.core.api_settings import VerbPermissions
 from aftersales.core.filters import ScopedChoiceFilter
 from aftersales.core.rows import CompiledByKey, CompiledValues, api_row, api_rows, api_value, row_id
-from aftersales.core.scoping import get_visible_or_404, scope_key, visible
+from aftersales.core import scoping
+from aftersales.core.scoping import EVERYTHING, Scope, get_visible_or_404, visible
 from aftersales.customers.models import Customer, Project
 
 from . import attachments, dispatching, selectors, services
@@ -132,11 +133,12 @@ def _request_row(pk, user) -> dict | None:
     if pk is None:
         return None
 
-    def build(pk):
-        requests = ServiceRequest.objects.order_by()
-        return (requests if user is None else visible(requests, user)).filter(pk=pk).values(*_REQUEST_FIELDS)
+    scope = Scope(EVERYTHING) if user is None else scoping.scope_of(user)
 
-    rows = _request_rows.get(("anyone",) if user is None else scope_key(user), build).rows(pk)
+    def build(pk):
+        return scope.apply(ServiceRequest.objects.order_by()).filter(pk=pk).values(*_REQUEST_FIELDS)
+
+    rows = _request_rows.get(scope, build).rows(pk)
     return rows[0] if rows else None
 
 

@@ -4,15 +4,19 @@ from django.db.models import F, Min, OuterRef, Prefetch, QuerySet, Subquery
 
 from aftersales.accounts.models import DISPLAY_NAME_FIELDS
 from aftersales.core.rows import CompiledByKey
-from aftersales.core.scoping import scope_key, visible
+from aftersales.core import scoping
+from aftersales.core.scoping import visible
 
 from .models import OPEN_STATES, ServiceRequest, Target, TimelineEvent
 
 
 def open_requests(user) -> QuerySet[ServiceRequest]:
     """Open requests, most urgent first (next due time), scoped to the user."""
-    queryset = ServiceRequest.objects.filter(state__in=OPEN_STATES).order_by(F("next_due_at").asc(nulls_last=True), "pk")
-    return visible(queryset, user)
+    return visible(_open_requests(), user)
+
+
+def _open_requests() -> QuerySet[ServiceRequest]:
+    return ServiceRequest.objects.filter(state__in=OPEN_STATES).order_by(F("next_due_at").asc(nulls_last=True), "pk")
 
 
 class CompiledQueue:
@@ -26,10 +30,10 @@ class CompiledQueue:
     def __init__(self, user, lookups: dict, fields=()):
         self.user, self.names, self.fields = user, tuple(sorted(lookups)), tuple(fields)
         self.values = [lookups[name] for name in self.names]
-        self.scope = scope_key(user)  # users with the same scope key see the same rows
+        self.scope = scoping.scope_of(user)  # the compiled SQL is built from this value and kept under it
 
     def _requests(self, *values):
-        return open_requests(self.user).filter(**dict(zip(self.names, values)))
+        return self.scope.apply(_open_requests()).filter(**dict(zip(self.names, values)))
 
     def count(self) -> int:
         def build(*values):
