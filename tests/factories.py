@@ -108,3 +108,8 @@ class OnCallShiftFactory(factory.django.DjangoModelFactory):
     specialty = Specialty.COMPUTING
     weekday = None
     valid_from = date(2024, 1, 1)
+
+
+def current_version(obj) -> int:
+    """The row's version now, as a user who just loaded its page would have seen it."""
+    return type(obj).objects.values_list("version", flat=True).get(pk=obj.pk)

@@ -22,11 +22,11 @@ from aftersales.assets.models import Device, DeviceCategory, Manufacturer
 from aftersales.customers.models import Customer, DeadlineExtension, Milestone, Project
 from aftersales.intake import alarms
 from aftersales.intake.models import AlarmEvent, AlarmOutcome, InboundMail, IntegrationKey, MailState
-from aftersales.service import services
+from aftersales.service import verbs
 from aftersales.service.confirmation import confirmation_token
 from aftersales.service.models import Attachment, IncidentReport, ServiceRequest, WorkOrder
 
-from .factories import MilestoneFactory, OnCallShiftFactory
+from .factories import MilestoneFactory, OnCallShiftFactory, current_version
 
 ROLES = ["anonymous", "customer_user_a", "customer_user_b", "engineer", "dispatcher", "manager", "general_manager", "admin_user"]
 SKIPPED_PREFIXES = ("admin:",)  # Django's admin has its own tests; its index is checked below
@@ -94,18 +94,19 @@ def world(customer_user_a, customer_user_b, engineer, dispatcher, manager, gener
         alarm_events.append(AlarmEvent.objects.create(key=key, customer=customer, received_at=timezone.now(), payload={},
                                                       alarm_type="offline", raised=True, outcome=AlarmOutcome.UNMATCHED))
     for project, reporter in ((project_a, customer_user_a), (project_b, customer_user_b)):
-        request = services.open_request(by=reporter, project=project, priority="general", channel="portal",
-                                        title="录像丢失", description="三号 NVR")
-        services.reply(request=request, by=admin_user, mode="remote", plan="远程处理")
-        work_orders.append(services.submit_work_order(request=request, by=admin_user, actions="重启", minutes_spent=5,
-                                                      result="solved"))
+        request = verbs.open_request(by=reporter, project=project, priority="general", channel="portal",
+                                     title="录像丢失", description="三号 NVR")
+        verbs.reply(request=request, by=admin_user, version=current_version(request), mode="remote", plan="远程处理")
+        work_orders.append(verbs.submit_work_order(request=request, by=admin_user, version=current_version(request),
+                                                   actions="重启", minutes_spent=5, result="solved"))
         files.append(Attachment.objects.create(request=request, file=ContentFile(b"log line\n", name="nvr.log"),
                                                original_name="nvr.log", content_type="text/plain", size=9,
                                                uploaded_at=request.created_at))
         requests.append(request)
-        report = services.save_incident_report(request=request, by=admin_user, cause="电源", impact="中断",
-                                               timeline="09:00", fix="更换", prevention="巡检")
-        reports.append(services.submit_incident_report(report=report, by=admin_user))  # drafts are staff-only
+        report = verbs.save_incident_report(request=request, by=admin_user, version=None, cause="电源", impact="中断",
+                                            timeline="09:00", fix="更换", prevention="巡检")
+        # submitted: drafts are staff-only
+        reports.append(verbs.submit_incident_report(report=report, by=admin_user, version=report.version))
     # (object in customer A / branch A's world, object in customer B / branch B's world)
     return {
         Customer: (project_a.customer, project_b.customer),

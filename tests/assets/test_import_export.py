@@ -239,10 +239,10 @@ def test_unknown_category_and_missing_columns(dispatcher, project_a, camera):
 
 
 def test_file_limits(dispatcher, project_a, camera, monkeypatch):
-    monkeypatch.setattr(importing, "MAX_ROWS", 2)
+    monkeypatch.setattr(importing.reading, "MAX_ROWS", 2)
     with pytest.raises(importing.ImportFileError, match="more than 2 device rows"):
         importing.parse("a.csv", csv_bytes([row(project_a, f"L{i}") for i in range(3)]))
-    monkeypatch.setattr(importing, "MAX_BYTES", 100)
+    monkeypatch.setattr(importing.reading, "MAX_BYTES", 100)
     with pytest.raises(importing.ImportFileError, match="larger than"):
         importing.parse("a.csv", csv_bytes([row(project_a, "L1")]))
     with pytest.raises(importing.ImportFileError, match=r"\.xlsx"):
@@ -252,7 +252,7 @@ def test_file_limits(dispatcher, project_a, camera, monkeypatch):
 
 
 def test_too_big_upload_is_a_form_error(client, dispatcher, monkeypatch):
-    monkeypatch.setattr(importing, "MAX_BYTES", 10)
+    monkeypatch.setattr(importing.reading, "MAX_BYTES", 10)
     client.force_login(dispatcher)
     response = client.post(reverse("assets:device_import"), {"file": SimpleUploadedFile("a.csv", b"x" * 11)})
     assert response.status_code == 200
@@ -294,6 +294,42 @@ def test_new_manufacturer_is_announced_and_created_on_commit(client, dispatcher,
     assert maker.devices.count() == 2
     device = maker.devices.first()
     assert LogEntry.objects.get_for_object(device).filter(action=LogEntry.Action.CREATE, actor=dispatcher).exists()
+
+
+def test_audit_entries_name_the_importer_and_the_address_and_hold_no_internals(client, dispatcher, project_a, camera):
+    device = DeviceFactory(project=project_a, category=camera, serial_number="AUD-1", name="旧名称")
+    client.force_login(dispatcher)
+    rows = [row(project_a, "AUD-1", 设备名称="新名称", 型号=device.model, 生产厂家=device.manufacturer.name, 安装位置="",
+                安装日期="", 供应商=""),
+            row(project_a, "AUD-2", 生产厂家=device.manufacturer.name)]
+    preview = upload(client, "a.csv", csv_bytes(rows))
+    assert preview.context["plan"].counts["update"] == 1
+    response = client.post(reverse("assets:device_import_preview"), {
+        "token": preview.context["token"], "fingerprint": preview.context["plan"].fingerprint,
+    }, REMOTE_ADDR="10.20.30.40")
+    assert response.status_code == 302
+
+    updated = LogEntry.objects.get_for_object(device).filter(action=LogEntry.Action.UPDATE).get()
+    assert (updated.actor, updated.actor_email, updated.remote_addr) == (dispatcher, dispatcher.email, "10.20.30.40")
+    assert updated.changes == {"name": ["旧名称", "新名称"]}
+    created = LogEntry.objects.get_for_object(Device.objects.get(serial_number="AUD-2")).get()
+    assert (created.action, created.actor, created.remote_addr) == (LogEntry.Action.CREATE, dispatcher, "10.20.30.40")
+    assert created.object_repr == str(Device.objects.get(serial_number="AUD-2"))
+    own = {f.name for f in Device._meta.get_fields() if f.concrete} - {"id", "created_at", "updated_at", "label_code"}
+    assert {"project", "manufacturer", "name", "serial_number"} <= set(created.changes) <= own
+    assert created.changes["project"] == ["None", str(project_a.pk)]
+
+    page = client.get(reverse("assets:device_detail", args=[device.pk])).content.decode()
+    assert "Device name: 旧名称 → 新名称" in page
+
+
+def test_api_import_records_the_forwarded_address(dispatcher, project_a, camera):
+    client = api_as(dispatcher)
+    response = api_upload(client, csv_bytes([row(project_a, "AUD-API")]), dry_run="false",
+                          headers={"HTTP_X_FORWARDED_FOR": "203.0.113.9, 10.0.0.1", "HTTP_X_FORWARDED_PORT": "4431"})
+    assert response.status_code == 200, response.json()
+    entry = LogEntry.objects.get_for_object(Device.objects.get(serial_number="AUD-API")).get()
+    assert (entry.actor, entry.remote_addr, entry.remote_port) == (dispatcher, "203.0.113.9", 4431)
 
 
 def test_changed_registry_between_preview_and_confirm_writes_nothing(client, dispatcher, project_a, camera):
@@ -496,9 +532,10 @@ def test_template_download(client, dispatcher):
 # ------------------------------------------------------------------------------------------------ API
 
 
-def api_upload(client, data, name="a.csv", **fields):
+def api_upload(client, data, name="a.csv", headers=None, **fields):
     client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"
-    return client.post(reverse("device-import"), {"file": SimpleUploadedFile(name, data), **fields}, format="multipart")
+    return client.post(reverse("device-import"), {"file": SimpleUploadedFile(name, data), **fields}, format="multipart",
+                       **(headers or {}))
 
 
 def test_api_dry_run_is_the_default_and_writes_nothing(dispatcher, project_a, camera):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from aftersales.service import services
+from aftersales.service import verbs
 from aftersales.service.models import EventKind, Priority, ServiceRequest, SlaPolicy, State, WorkOrderState
 from tests.conftest import PASSWORD
 from tests.factories import OnCallShiftFactory
@@ -59,8 +59,8 @@ def test_emergency_from_portal_to_signature(new_page, live_server, output_path, 
                                             customer_user_a, dispatcher, engineer, branch_a, project_a, device_a):
     OnCallShiftFactory(user=engineer, branch=branch_a, start_time=time(0), end_time=time(0))  # on duty 7×24
     for title in ("门禁读卡器偶发失灵", "存储空间告警"):  # the queue already holds general requests
-        services.open_request(by=dispatcher, project=project_a, priority=Priority.GENERAL, channel="phone",
-                              title=title, description="业主来电")
+        verbs.open_request(by=dispatcher, project=project_a, priority=Priority.GENERAL, channel="phone",
+                           title=title, description="业主来电")
     shots = Path(output_path)
     shots.mkdir(parents=True, exist_ok=True)
 

@@ -42,10 +42,10 @@ def test_a_new_customer_appears_at_once(client, general_manager, customer_a):
 def test_a_foreign_customer_chosen_in_the_filter_lists_nothing_of_it_even_when_cached(
         client, dispatcher, general_manager, project_a, project_b):
     """Lesson #7: the chosen id is checked against the user's own scope, not against another scope's cached choices."""
-    from aftersales.service import services
+    from aftersales.service import verbs
 
-    foreign = services.open_request(by=general_manager, project=project_b, priority="general", channel="phone",
-                                    title="地铁闸机摄像头离线", description="-")
+    foreign = verbs.open_request(by=general_manager, project=project_b, priority="general", channel="phone",
+                                 title="地铁闸机摄像头离线", description="-")
     client.force_login(general_manager)
     assert foreign.number in client.get(reverse("service:desk"), {"customer": project_b.customer_id}).content.decode()
     client.force_login(dispatcher)  # branch A

@@ -5,7 +5,7 @@ from django.db import connection
 
 from aftersales.core.apps import refresh_planner_statistics
 from aftersales.service.models import Priority
-from aftersales.service.services import open_request
+from aftersales.service.verbs import open_request
 
 pytestmark = pytest.mark.django_db
 

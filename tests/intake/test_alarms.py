@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from aftersales.intake import alarms
 from aftersales.intake.models import ActiveAlarm, AlarmEvent, AlarmOutcome, AlarmPriorityRule, DeviceAlias, IntegrationKey
-from aftersales.service import services
+from aftersales.service import verbs
 from aftersales.service.models import Channel, EventKind, Priority, ServiceRequest, State, TimelineEvent
 
 from ..concurrency import database_for_threads, in_threads
@@ -194,7 +194,8 @@ def test_raise_clear_raise_without_auto_close_records_the_recovery_and_reopens_t
 @pytest.mark.django_db
 def test_a_clear_after_dispatch_is_recorded_and_the_desk_decides(key_a, nvr, dispatcher, engineer):
     opened = post(key_a, event(nvr, time=at(0))).json()["request"]["id"]
-    services.dispatch(request=ServiceRequest.objects.get(pk=opened), by=dispatcher, engineer=engineer)
+    request = ServiceRequest.objects.get(pk=opened)
+    verbs.dispatch(request=request, by=dispatcher, version=request.version, engineer=engineer)
     cleared = post(key_a, event(nvr, state="cleared", time=at(5))).json()
     assert cleared["outcome"] == "recovered"
     request = ServiceRequest.objects.get(pk=opened)
@@ -205,7 +206,8 @@ def test_a_clear_after_dispatch_is_recorded_and_the_desk_decides(key_a, nvr, dis
 @pytest.mark.django_db
 def test_a_desk_that_closed_the_request_gets_a_new_one_when_the_device_keeps_alarming(key_a, nvr, dispatcher):
     opened = post(key_a, event(nvr, time=at(0))).json()["request"]["id"]
-    services.cancel(request=ServiceRequest.objects.get(pk=opened), by=dispatcher, reason="已电话确认")
+    request = ServiceRequest.objects.get(pk=opened)
+    verbs.cancel(request=request, by=dispatcher, version=request.version, reason="已电话确认")
     retried = post(key_a, event(nvr, time=at(0)))  # the same raise delivered again: the desk has seen it
     assert retried.status_code == 200 and retried.json()["outcome"] == "ignored"
     again = post(key_a, event(nvr, time=at(1)))

@@ -15,7 +15,7 @@ from aftersales.accounts import roles
 from aftersales.accounts.models import Position
 from aftersales.intake import alarms, mail
 from aftersales.intake.models import AlarmEvent, AlarmOutcome, DeviceAlias, InboundMail, IntegrationKey, MailState
-from aftersales.service import services
+from aftersales.service import verbs
 from aftersales.service.models import Channel, EventKind, ServiceRequest, TimelineEvent
 
 from ..conftest import api_as
@@ -173,8 +173,8 @@ def test_a_known_customers_mail_needs_a_project_of_that_customer(dispatcher, mai
 
 
 def test_the_desk_adds_a_waiting_mail_to_a_request(dispatcher, customer_user_a, project_a, unknown_mail):
-    request = services.open_request(by=customer_user_a, project=project_a, priority="general", channel="portal",
-                                    title="录像丢失", description="三号 NVR")
+    request = verbs.open_request(by=customer_user_a, project=project_a, priority="general", channel="portal",
+                                 title="录像丢失", description="三号 NVR")
     response = api_as(dispatcher).post(mail_url(unknown_mail, "append"), {"request": request.pk}, format="json")
     assert response.status_code == 200, response.content
     assert response.json()["request"]["id"] == request.pk and response.json()["mail"]["state"] == "appended"
@@ -185,11 +185,11 @@ def test_the_desk_adds_a_waiting_mail_to_a_request(dispatcher, customer_user_a, 
 
 def test_a_mail_is_added_only_to_a_request_the_caller_sees_of_its_customer(dispatcher, customer_user_b, project_b, mail_a,
                                                                            branch_a):
-    foreign = services.open_request(by=customer_user_b, project=project_b, priority="general", channel="portal",
-                                    title="花屏", description="站台")
+    foreign = verbs.open_request(by=customer_user_b, project=project_b, priority="general", channel="portal",
+                                 title="花屏", description="站台")
     neighbour = ProjectFactory(customer=CustomerFactory(branch=branch_a))
-    other = services.open_request(by=None, project=neighbour, priority="general", channel="phone", title="x",
-                                  description="y")
+    other = verbs.open_request(by=None, project=neighbour, priority="general", channel="phone", title="x",
+                               description="y")
     api = api_as(dispatcher)
     assert api.post(mail_url(mail_a, "append"), {"request": foreign.pk}, format="json").status_code == 400
     response = api.post(mail_url(mail_a, "append"), {"request": other.pk}, format="json")
@@ -223,17 +223,17 @@ def test_mail_triage_is_for_the_desk_only(engineer, customer_user_a, unknown_mai
 # ------------------------------------------------------------------------------------------ triage: label reports
 
 def label_report(project, device, name="保安老张"):
-    return services.open_request(by=None, project=project, priority="general", channel="label", title="摄像机黑屏",
-                                 description="扫码报修", devices=[device], reporter_name=name,
-                                 reporter_phone="13900000000", reporter_verified=False)
+    return verbs.open_request(by=None, project=project, priority="general", channel="label", title="摄像机黑屏",
+                              description="扫码报修", devices=[device], reporter_name=name,
+                              reporter_phone="13900000000", reporter_verified=False)
 
 
 def test_the_desk_lists_and_confirms_unverified_reporters(dispatcher, project_a, project_b, device_a, device_b,
                                                           customer_user_a):
     report = label_report(project_a, device_a)
     foreign = label_report(project_b, device_b, name="站务员")
-    services.open_request(by=customer_user_a, project=project_a, priority="general", channel="portal",
-                          title="verified", description="x")
+    verbs.open_request(by=customer_user_a, project=project_a, priority="general", channel="portal",
+                       title="verified", description="x")
     api = api_as(dispatcher)
     listing = api.get(reverse("triage-unverified-list"))
     assert ids(listing) == [report.pk]

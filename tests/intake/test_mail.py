@@ -22,10 +22,10 @@ from aftersales.intake import imap, mail
 from aftersales.intake.models import InboundMail, MailState
 from aftersales.notify.models import Channel as NotifyChannel
 from aftersales.notify.models import OutboxMessage
-from aftersales.service import services
+from aftersales.service import verbs
 from aftersales.service.models import Attachment, EventKind, ServiceRequest, State, TimelineEvent
 
-from ..factories import ProjectFactory, StaffFactory
+from ..factories import ProjectFactory, StaffFactory, current_version
 
 SH = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 11, 26, 10, 0, tzinfo=SH)
@@ -84,8 +84,8 @@ def message(*, sender="王工 <wang@ycga.example>", subject="三号 NVR 录像�
 
 
 def open_portal_request(by, project, title="录像丢失"):
-    return services.open_request(by=by, project=project, priority="general", channel="portal", title=title,
-                                 description="三号 NVR")
+    return verbs.open_request(by=by, project=project, priority="general", channel="portal", title=title,
+                              description="三号 NVR")
 
 
 def notification_to(user, request) -> OutboxMessage:
@@ -146,7 +146,7 @@ def test_what_a_database_refuses_never_costs_the_message(contact_a, project_a):
 
 def test_a_reply_to_a_notification_is_added_to_that_request(contact_a, project_a, desk_with_email, engineer):
     request = open_portal_request(contact_a, project_a)
-    services.reply(request=request, by=desk_with_email, mode="remote", plan="今晚远程检查硬盘")
+    verbs.reply(request=request, by=desk_with_email, version=current_version(request), mode="remote", plan="今晚远程检查硬盘")
     notification = notification_to(contact_a, request)
     assert notification.event == "request_replied" and notification.message_id.startswith("<notify.")
     body = "好的，今晚 20 点后可以远程。\n\n------------------ 原始邮件 ------------------\n发件人: 售后服务\n今晚远程检查硬盘"
@@ -183,7 +183,7 @@ def test_a_request_number_of_another_customer_does_not_thread(contact_a, contact
 
 def test_a_reply_from_someone_who_is_not_a_contact_waits_for_the_desk(contact_a, project_a, desk_with_email):
     request = open_portal_request(contact_a, project_a)
-    services.reply(request=request, by=desk_with_email, mode="remote", plan="远程")
+    verbs.reply(request=request, by=desk_with_email, version=current_version(request), mode="remote", plan="远程")
     notification = notification_to(contact_a, request)
     raw = message(sender="someone@elsewhere.example", subject="Re: 服务方案", body="转给我了",
                   headers={"In-Reply-To": notification.message_id})
@@ -194,9 +194,10 @@ def test_a_reply_from_someone_who_is_not_a_contact_waits_for_the_desk(contact_a,
 
 def closed_request(contact, project, dispatcher, engineer):
     request = open_portal_request(contact, project)
-    services.reply(request=request, by=dispatcher, mode="remote", plan="远程")
-    work_order = services.submit_work_order(request=request, by=engineer, actions="重启", minutes_spent=5, result="solved")
-    services.confirm_work_order(work_order=work_order, by=contact, via="portal")
+    verbs.reply(request=request, by=dispatcher, version=current_version(request), mode="remote", plan="远程")
+    work_order = verbs.submit_work_order(request=request, by=engineer, version=current_version(request), actions="重启",
+                                         minutes_spent=5, result="solved")
+    verbs.confirm_work_order(work_order=work_order, by=contact, version=current_version(work_order), via="portal")
     request.refresh_from_db()
     assert request.state == State.CLOSED
     return request
@@ -210,12 +211,15 @@ def test_reopening_by_mail_is_a_rate_limited_follow_up(frozen, contact_a, projec
     follow_up = first.request
     assert follow_up != old and follow_up.project == project_a and follow_up.is_open
     assert old.number in follow_up.title
-    assert TimelineEvent.objects.get(request=old, kind=EventKind.MAIL).data["follow_up"] == follow_up.pk
+    reopened = TimelineEvent.objects.get(request=old, kind=EventKind.MAIL)  # both timelines link the two
+    assert reopened.data["follow_up"] == follow_up.pk and follow_up.number in reopened.text
+    opened = TimelineEvent.objects.get(request=follow_up, kind=EventKind.MAIL)
+    assert opened.data["follow_up_of"] == old.pk and old.number in opened.text
     # further replies to the old request go to the open follow-up: no storm of new requests
     second = mail.ingest(message(subject=f"Re: {old.number} 又坏了", body="补充"))
     assert second.state == MailState.APPENDED and second.request == follow_up
     # the follow-up is cancelled; another reply within the hour is not reopened again
-    services.cancel(request=follow_up, by=dispatcher, reason="重复")
+    verbs.cancel(request=follow_up, by=dispatcher, version=current_version(follow_up), reason="重复")
     frozen.shift(timedelta(minutes=30))
     third = mail.ingest(message(subject=f"Re: {old.number}", body="还是坏的"))
     assert third.state == MailState.TRIAGE and third.request == old
@@ -299,7 +303,7 @@ def bounce() -> bytes:
 
 def test_an_auto_reply_and_a_bounce_create_nothing(contact_a, project_a, desk_with_email):
     request = open_portal_request(contact_a, project_a)
-    services.reply(request=request, by=desk_with_email, mode="remote", plan="远程")
+    verbs.reply(request=request, by=desk_with_email, version=current_version(request), mode="remote", plan="远程")
     notification = notification_to(contact_a, request)
     out_of_office = message(subject="自动回复: 服务方案", body="我正在休假，12 月 1 日回来。",
                             headers={"In-Reply-To": notification.message_id})
@@ -601,9 +605,9 @@ def test_the_desk_adds_a_waiting_mail_to_a_request_or_dismisses_it(client, dispa
 
 
 def test_the_desk_confirms_the_reporter_of_a_label_report(client, dispatcher, project_a, device_a, customer_user_a):
-    report = services.open_request(by=None, project=project_a, priority="general", channel="label", title="摄像机黑屏",
-                                   description="扫码报修", devices=[device_a], reporter_name="保安老张",
-                                   reporter_phone="13900000000", reporter_verified=False)
+    report = verbs.open_request(by=None, project=project_a, priority="general", channel="label", title="摄像机黑屏",
+                                description="扫码报修", devices=[device_a], reporter_name="保安老张",
+                                reporter_phone="13900000000", reporter_verified=False)
     client.force_login(dispatcher)
     page = client.get(reverse("intake:mail_triage")).content.decode()
     assert f'data-request="{report.pk}"' in page and "保安老张" in page

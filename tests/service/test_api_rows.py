@@ -9,11 +9,11 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
-from aftersales.service import services
+from aftersales.service import sweep, verbs
 from aftersales.service.api import RequestListOut, RequestOut, request_out
 from aftersales.service.models import Priority, ServiceRequest
 from tests.conftest import api_as
-from tests.factories import DeviceFactory
+from tests.factories import DeviceFactory, current_version
 
 pytestmark = pytest.mark.django_db
 
@@ -25,13 +25,13 @@ def as_json(data):
 @pytest.fixture
 def busy_request(frozen_clock, dispatcher, engineer, project_a):
     devices = [DeviceFactory(project=project_a) for _ in range(3)]
-    request = services.open_request(by=dispatcher, project=project_a, priority=Priority.SERIOUS, channel="phone",
-                                    title="主干光纤中断", description="东区全部离线", devices=devices)
+    request = verbs.open_request(by=dispatcher, project=project_a, priority=Priority.SERIOUS, channel="phone",
+                                 title="主干光纤中断", description="东区全部离线", devices=devices)
     frozen_clock.shift(timedelta(minutes=7, seconds=3, microseconds=120))
-    services.dispatch(request=request, by=dispatcher, engineer=engineer)
-    services.comment(request=request, by=engineer, text="出发前检查备件")
+    verbs.dispatch(request=request, by=dispatcher, version=current_version(request), engineer=engineer)
+    verbs.comment(request=request, by=engineer, text="出发前检查备件")
     frozen_clock.shift(timedelta(hours=2))
-    services.sweep()  # a miss, escalations: events without an actor
+    sweep.sweep()  # a miss, escalations: events without an actor
     return request
 
 
@@ -43,8 +43,8 @@ def test_request_page_body_equals_the_serializer(busy_request):
 
 
 def test_queue_and_list_rows_equal_the_serializer(client, busy_request, dispatcher, project_a):
-    services.open_request(by=dispatcher, project=project_a, priority=Priority.GENERAL, channel="phone",
-                          title="客户端无法回放", description="-")
+    verbs.open_request(by=dispatcher, project=project_a, priority=Priority.GENERAL, channel="phone",
+                       title="客户端无法回放", description="-")
     api = APIClient()
     api.force_authenticate(dispatcher)
     for url in ("/api/requests/queue/", "/api/requests/"):
@@ -67,7 +67,7 @@ def test_request_page_api_costs_the_same_for_few_and_many_events(frozen_clock, b
 
     few = queries()
     for n in range(20):
-        services.comment(request=busy_request, by=dispatcher, text=f"进展 {n}")
+        verbs.comment(request=busy_request, by=dispatcher, text=f"进展 {n}")
     assert queries() == few <= 5
 
 
@@ -78,10 +78,10 @@ def test_request_lists_cost_the_same_for_3_and_30_rows(frozen_clock, dispatcher,
 
     def queries_for(n):
         while ServiceRequest.objects.count() < n:
-            created = services.open_request(by=dispatcher, project=project_a, priority=Priority.SERIOUS, channel="phone",
-                                            title="摄像机离线", description="-")
+            created = verbs.open_request(by=dispatcher, project=project_a, priority=Priority.SERIOUS, channel="phone",
+                                         title="摄像机离线", description="-")
             if created.pk % 3 == 0:
-                services.dispatch(request=created, by=dispatcher, engineer=engineer)
+                verbs.dispatch(request=created, by=dispatcher, version=current_version(created), engineer=engineer)
         api.get(url, {"page_size": 100})
         with CaptureQueriesContext(connection) as captured:
             assert len(api.get(url, {"page_size": 100}).json()["results"]) == n
@@ -124,10 +124,11 @@ def test_the_project_of_a_new_request_is_checked_for_each_callers_scope(dispatch
 def test_queue_filters_and_their_errors(frozen_clock, dispatcher, engineer, project_a):
     api = APIClient()
     api.force_authenticate(dispatcher)
-    first = services.open_request(by=dispatcher, project=project_a, priority=Priority.SERIOUS, channel="phone",
-                                  title="a", description="-")
-    services.open_request(by=dispatcher, project=project_a, priority=Priority.GENERAL, channel="phone", title="b", description="-")
-    services.dispatch(request=first, by=dispatcher, engineer=engineer)
+    first = verbs.open_request(by=dispatcher, project=project_a, priority=Priority.SERIOUS, channel="phone",
+                               title="a", description="-")
+    verbs.open_request(by=dispatcher, project=project_a, priority=Priority.GENERAL, channel="phone", title="b",
+                       description="-")
+    verbs.dispatch(request=first, by=dispatcher, version=current_version(first), engineer=engineer)
     ids = lambda **params: [row["id"] for row in api.get("/api/requests/queue/", params).json()["results"]]  # noqa: E731
     assert len(ids()) == 2
     assert ids(priority="serious") == ids(assignee=engineer.pk) == ids(state="dispatched") == [first.pk]
@@ -144,7 +145,7 @@ def test_queue_filters_and_their_errors(frozen_clock, dispatcher, engineer, proj
 def test_compiled_queries_return_what_the_orm_returns(busy_request):
     from django.db.models import Q
 
-    from aftersales.core.rows import CompiledValues
+    from aftersales.service.compiled_queries import CompiledValues
     from aftersales.service.models import TimelineEvent
 
     def events(pk):
@@ -164,8 +165,8 @@ def test_compiled_queries_return_what_the_orm_returns(busy_request):
 
 def test_the_request_page_api_answers_each_scope_with_its_own_rows(busy_request, dispatcher, general_manager,
                                                                    customer_user_a, customer_user_b, project_b):
-    foreign = services.open_request(by=general_manager, project=project_b, priority=Priority.GENERAL, channel="phone",
-                                    title="闸机摄像头离线", description="-")
+    foreign = verbs.open_request(by=general_manager, project=project_b, priority=Priority.GENERAL, channel="phone",
+                                 title="闸机摄像头离线", description="-")
     url = f"/api/requests/{busy_request.pk}/"
     for user, mine, theirs in ((dispatcher, 200, 404), (customer_user_a, 200, 404), (customer_user_b, 404, 200),
                                (general_manager, 200, 200)):
@@ -182,11 +183,11 @@ def test_the_compiled_queue_counts_and_pages_as_the_orm_does(frozen_clock, dispa
     from aftersales.service.selectors import CompiledQueue
 
     for i in range(7):
-        request = services.open_request(by=dispatcher, project=project_a if i % 3 else project_b,
-                                        priority=Priority.SERIOUS if i % 2 else Priority.GENERAL, channel="phone",
-                                        title=f"#{i}", description="-")
+        request = verbs.open_request(by=dispatcher, project=project_a if i % 3 else project_b,
+                                     priority=Priority.SERIOUS if i % 2 else Priority.GENERAL, channel="phone",
+                                     title=f"#{i}", description="-")
         if i % 4 == 0:
-            services.dispatch(request=request, by=dispatcher, engineer=engineer)
+            verbs.dispatch(request=request, by=dispatcher, version=current_version(request), engineer=engineer)
         frozen_clock.shift(timedelta(minutes=3))
     for user in (dispatcher, general_manager, customer_user_a):
         for lookups in ({}, {"priority": "serious"}, {"priority": "general"}, {"assignee_id": engineer.pk},

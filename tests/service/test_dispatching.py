@@ -5,7 +5,7 @@ from datetime import time
 from aftersales.accounts import roles
 from aftersales.accounts.models import Position, Specialty
 from aftersales.core import clock
-from aftersales.service import dispatching, services
+from aftersales.service import dispatching, verbs
 
 from ..factories import BranchFactory, OnCallShiftFactory, StaffFactory
 
@@ -19,7 +19,8 @@ def test_on_duty_specialist_nearest_comes_first_and_reasons_are_given(frozen_clo
     off_duty = StaffFactory(username="off", branch=branch_a, position=Position.ENGINEER, specialty=Specialty.COMPUTING, role=roles.ENGINEER)
     for engineer in (on_duty_far, on_duty_near, wrong_specialty):
         OnCallShiftFactory(user=engineer, branch=branch_a, start_time=time(0), end_time=time(0))
-    request = services.open_request(by=dispatcher, project=project_a, priority="serious", channel="phone", title="t", description="d")
+    request = verbs.open_request(by=dispatcher, project=project_a, priority="serious", channel="phone", title="t",
+                                 description="d")
     request.specialty = Specialty.COMPUTING
     ranked = dispatching.suggest(request, at=clock.now())
     names = [s.engineer.username for s in ranked]

@@ -9,12 +9,14 @@ from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from aftersales.service import services
+from aftersales.core.errors import DomainError
+from aftersales.service import verbs
 from aftersales.service.confirmation import INCIDENT_SALT, confirmation_token, incident_confirmation_token
 from aftersales.service.models import (
     Attachment, Channel, EventKind, IncidentReport, Priority, TimelineEvent, WorkOrderState,
 )
 
+from ..factories import current_version
 from .test_pages import PNG, HTMX, dispatcher_b, media_files  # noqa: F401  (dispatcher_b is a fixture)
 
 REPORT = {"cause": "核心交换机电源模块老化", "impact": "东区 40 路视频中断 3 小时",
@@ -34,14 +36,14 @@ def as_user(client, user):
 
 @pytest.fixture
 def fault(frozen_clock, dispatcher, project_a):
-    return services.open_request(by=dispatcher, project=project_a, priority=Priority.SERIOUS, channel=Channel.PHONE,
-                                 title="东区视频中断", description="交换机掉电")
+    return verbs.open_request(by=dispatcher, project=project_a, priority=Priority.SERIOUS, channel=Channel.PHONE,
+                              title="东区视频中断", description="交换机掉电")
 
 
 @pytest.fixture
 def submitted(fault, dispatcher):
-    report = services.save_incident_report(request=fault, by=dispatcher, **REPORT)
-    return services.submit_incident_report(report=report, by=dispatcher)
+    report = verbs.save_incident_report(request=fault, by=dispatcher, version=None, **REPORT)
+    return verbs.submit_incident_report(report=report, by=dispatcher, version=current_version(report))
 
 
 def url(name, request_obj):
@@ -89,7 +91,7 @@ def test_staff_writes_revises_and_submits_the_report(client, dispatcher, custome
     assert response.status_code == 302
     report.refresh_from_db()
     assert report.state == WorkOrderState.AWAITING_CONFIRMATION and report.submitted_at
-    assert steps(fault) == ["submitted"]
+    assert steps(fault) == ["drafted", "revised", "submitted"]
     page = client.get(fault.get_absolute_url()).content.decode()
     assert 'data-state="awaiting"' in page and "Submitted to the customer" in page
     assert 'id="action-incident_report"' not in page and 'id="action-submit_incident"' not in page
@@ -102,8 +104,8 @@ def test_staff_writes_revises_and_submits_the_report(client, dispatcher, custome
 
 
 def test_a_concurrent_save_is_a_conflict_and_the_first_is_kept(client, dispatcher, manager, fault):
-    seen = services.save_incident_report(request=fault, by=dispatcher, **REPORT).version
-    services.save_incident_report(request=fault, by=manager, version=seen, **{**REPORT, "cause": "第一位的原因"})
+    seen = verbs.save_incident_report(request=fault, by=dispatcher, version=None, **REPORT).version
+    verbs.save_incident_report(request=fault, by=manager, version=seen, **{**REPORT, "cause": "第一位的原因"})
     response = as_user(client, dispatcher).post(url("incident_report", fault),
                                                 {**REPORT, "cause": "第二位的原因", "report_version": seen})
     page = response.content.decode()
@@ -115,7 +117,7 @@ def test_a_concurrent_save_is_a_conflict_and_the_first_is_kept(client, dispatche
 def test_a_second_first_draft_does_not_overwrite_the_first(client, dispatcher, manager, fault):
     as_user(client, dispatcher)
     client.get(url("incident_report", fault))  # the form, shown while no report exists
-    services.save_incident_report(request=fault, by=manager, **{**REPORT, "cause": "经理写的"})
+    verbs.save_incident_report(request=fault, by=manager, version=None, **{**REPORT, "cause": "经理写的"})
     response = client.post(url("incident_report", fault), {**REPORT, "cause": "调度写的"}, **HTMX)
     assert response.status_code == 409
     assert IncidentReport.objects.get().cause == "经理写的"
@@ -145,14 +147,14 @@ def test_customer_confirms_in_the_portal(client, customer_user_a, dispatcher, fa
     assert response.status_code == 302
     submitted.refresh_from_db()
     assert submitted.state == WorkOrderState.CONFIRMED and submitted.confirmed_by == customer_user_a
-    assert steps(fault) == ["submitted", "confirmed"]
+    assert steps(fault) == ["drafted", "submitted", "confirmed"]
     page = client.get(fault.get_absolute_url()).content.decode()
     assert 'data-state="confirmed"' in page and 'id="action-answer_incident"' not in page
     # A second answer (an old tab) is a clear conflict, not a second event.
     response = client.post(url("answer_incident", fault), {"decision": "confirm", "confirm-report_version": submitted.version - 1},
                            **HTMX)
     assert response.status_code == 409
-    assert steps(fault) == ["submitted", "confirmed"]
+    assert steps(fault) == ["drafted", "submitted", "confirmed"]
 
 
 def test_reject_needs_a_reason_and_the_staff_see_it(client, customer_user_a, dispatcher, fault, submitted):
@@ -161,13 +163,13 @@ def test_reject_needs_a_reason_and_the_staff_see_it(client, customer_user_a, dis
     response = client.post(url("answer_incident", fault), {**refs, "reject-reason": "  "})
     assert response.status_code == 200 and "This field is required." in response.content.decode()
     submitted.refresh_from_db()
-    assert submitted.state == WorkOrderState.AWAITING_CONFIRMATION and steps(fault) == ["submitted"]
+    assert submitted.state == WorkOrderState.AWAITING_CONFIRMATION and steps(fault) == ["drafted", "submitted"]
 
     response = client.post(url("answer_incident", fault), {**refs, "reject-reason": "时间经过不准确"})
     assert response.status_code == 302
     submitted.refresh_from_db()
     assert submitted.state == WorkOrderState.REJECTED and submitted.rejection_reason == "时间经过不准确"
-    assert steps(fault) == ["submitted", "rejected"]
+    assert steps(fault) == ["drafted", "submitted", "rejected"]
 
     page = as_user(client, dispatcher).get(fault.get_absolute_url()).content.decode()
     assert 'data-state="rejected"' in page and "Rejected by the customer" in page and "时间经过不准确" in page
@@ -196,7 +198,7 @@ def test_another_customer_gets_404_on_the_reports_actions(client, customer_user_
         assert client.get(url(name, fault)).status_code == 404, name
     assert client.post(url("submit_incident", fault), {"report_version": submitted.version}).status_code == 404
     submitted.refresh_from_db()
-    assert submitted.state == WorkOrderState.AWAITING_CONFIRMATION and steps(fault) == ["submitted"]
+    assert submitted.state == WorkOrderState.AWAITING_CONFIRMATION and steps(fault) == ["drafted", "submitted"]
 
 
 # ------------------------------------------------------------------------------------------ the signed link
@@ -215,7 +217,7 @@ def test_the_link_works_once_then_says_used(client, fault, submitted):
                      client.post(link, {"decision": "reject", "reject-signer_name": "张", "reject-reason": "不"})):
         page = response.content.decode()
         assert response.status_code == 200 and "already been used" in page and "incident-confirm-form" not in page
-    assert steps(fault) == ["submitted", "confirmed"]
+    assert steps(fault) == ["drafted", "submitted", "confirmed"]
 
 
 def test_the_link_rejects_with_a_reason_and_the_name(client, fault, submitted):
@@ -244,8 +246,9 @@ def test_a_bad_link_shows_why_and_offers_nothing(client, frozen_clock, fault, su
     if kind == "forged":
         token, why = "not-a-token", "not valid"
     elif kind == "work_order_token":  # what the URL walk fills in: a valid token for another purpose
-        services.reply(request=fault, by=dispatcher, mode="remote", plan="远程")
-        work_order = services.submit_work_order(request=fault, by=engineer, actions="重启", minutes_spent=5, result="solved")
+        verbs.reply(request=fault, by=dispatcher, version=current_version(fault), mode="remote", plan="远程")
+        work_order = verbs.submit_work_order(request=fault, by=engineer, version=current_version(fault), actions="重启",
+                                             minutes_spent=5, result="solved")
         token, why = confirmation_token(work_order), "not valid"
     elif kind == "other_salt":
         token, why = signing.dumps({"ir": submitted.pk, "v": submitted.version}, salt=INCIDENT_SALT + "x"), "not valid"
@@ -262,9 +265,10 @@ def test_a_bad_link_shows_why_and_offers_nothing(client, frozen_clock, fault, su
 
 def test_an_old_link_stops_working_when_the_report_is_revised_and_resubmitted(client, dispatcher, fault, submitted):
     old = reverse("service:confirm_incident_by_link", args=[incident_confirmation_token(submitted)])
-    rejected = services.answer_incident_report(report=submitted, by=None, accept=False, reason="不对", via="link")
-    revised = services.save_incident_report(request=fault, by=dispatcher, version=rejected.version, **REPORT)
-    again = services.submit_incident_report(report=revised, by=dispatcher, version=revised.version)
+    rejected = verbs.answer_incident_report(report=submitted, by=None, version=current_version(submitted),
+                                            accept=False, reason="不对", via="link")
+    revised = verbs.save_incident_report(request=fault, by=dispatcher, version=rejected.version, **REPORT)
+    again = verbs.submit_incident_report(report=revised, by=dispatcher, version=revised.version)
     assert "already been used" in client.get(old).content.decode()
     new = reverse("service:confirm_incident_by_link", args=[incident_confirmation_token(again)])
     assert REPORT["cause"] in client.get(new).content.decode()
@@ -310,16 +314,18 @@ def test_a_bad_attachment_writes_nothing_and_the_form_says_why(client, customer_
 
 
 def test_a_failure_while_storing_removes_what_was_stored(client, dispatcher, fault, monkeypatch):
-    """The service writes the files first; when the timeline write fails afterwards, the rows roll back and
+    """The verb writes the files first; when the timeline write fails afterwards, the rows roll back and
     the stored files are deleted too."""
-    real_record = services.record
+    from aftersales.service.verbs import desk
+
+    real_record = desk.record
 
     def failing_record(request, kind, **kwargs):
         if kind == EventKind.ATTACHMENT:
-            raise services.DomainError("disk full", field="attachments")
+            raise DomainError("disk full", field="attachments")
         return real_record(request, kind, **kwargs)
 
-    monkeypatch.setattr(services, "record", failing_record)
+    monkeypatch.setattr(desk, "record", failing_record)
     response = as_user(client, dispatcher).post(url("add_attachments", fault), {"attachments": [png(), png("2.png")]})
     assert response.status_code == 200 and "disk full" in response.content.decode()
     assert not Attachment.objects.exists() and media_files() == []

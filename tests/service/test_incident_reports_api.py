@@ -2,7 +2,7 @@
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from aftersales.service import services
+from aftersales.service import verbs
 from aftersales.service.models import Attachment, EventKind, TimelineEvent
 
 from ..conftest import api_as
@@ -12,8 +12,8 @@ REPORT = {"cause": "核心交换机电源模块老化", "impact": "东区 40 路
 
 
 def open_fault(by, project):
-    return services.open_request(by=by, project=project, priority="serious", channel="phone", title="东区视频中断",
-                                 description="交换机掉电")
+    return verbs.open_request(by=by, project=project, priority="serious", channel="phone", title="东区视频中断",
+                              description="交换机掉电")
 
 
 def test_report_is_written_submitted_and_confirmed_by_the_customer(frozen_clock, dispatcher, customer_user_a, project_a):
@@ -23,20 +23,23 @@ def test_report_is_written_submitted_and_confirmed_by_the_customer(frozen_clock,
     assert draft.status_code == 201, draft.json()
     submitted = desk.post(f"/api/incident-reports/{draft.json()['id']}/submit/", {"version": draft.json()["version"]}, format="json")
     assert submitted.status_code == 200 and submitted.json()["state"] == "awaiting"
-    answer = api_as(customer_user_a).post(f"/api/incident-reports/{draft.json()['id']}/answer/", {"accept": True}, format="json")
+    answer = api_as(customer_user_a).post(f"/api/incident-reports/{draft.json()['id']}/answer/",
+                                          {"accept": True, "version": submitted.json()["version"]}, format="json")
     assert answer.status_code == 200 and answer.json()["state"] == "confirmed"
     steps = [e.data["step"] for e in TimelineEvent.objects.filter(request=request, kind=EventKind.INCIDENT_REPORT)]
-    assert steps == ["submitted", "confirmed"]
+    assert steps == ["drafted", "submitted", "confirmed"]
 
 
 def test_rejection_needs_a_reason_and_sends_the_report_back(frozen_clock, dispatcher, customer_user_a, project_a):
     request = open_fault(dispatcher, project_a)
-    report = services.save_incident_report(request=request, by=dispatcher, **REPORT)
-    services.submit_incident_report(report=report, by=dispatcher)
+    report = verbs.save_incident_report(request=request, by=dispatcher, version=None, **REPORT)
+    report = verbs.submit_incident_report(report=report, by=dispatcher, version=report.version)
     customer = api_as(customer_user_a)
-    bad = customer.post(f"/api/incident-reports/{report.pk}/answer/", {"accept": False}, format="json")
+    bad = customer.post(f"/api/incident-reports/{report.pk}/answer/", {"accept": False, "version": report.version},
+                        format="json")
     assert bad.status_code == 400 and "reason" in bad.json()
-    good = customer.post(f"/api/incident-reports/{report.pk}/answer/", {"accept": False, "reason": "时间经过不准确"}, format="json")
+    good = customer.post(f"/api/incident-reports/{report.pk}/answer/",
+                         {"accept": False, "reason": "时间经过不准确", "version": report.version}, format="json")
     assert good.status_code == 200 and good.json()["state"] == "rejected"
 
 
@@ -44,7 +47,7 @@ def test_missing_part_is_a_400_and_another_customer_cannot_see_the_report(frozen
     request = open_fault(dispatcher, project_a)
     response = api_as(dispatcher).post("/api/incident-reports/", {"request": request.pk, **REPORT, "prevention": ""}, format="json")
     assert response.status_code == 400 and "prevention" in response.json()
-    report = services.save_incident_report(request=request, by=dispatcher, **REPORT)
+    report = verbs.save_incident_report(request=request, by=dispatcher, version=None, **REPORT)
     assert api_as(customer_user_b).get(f"/api/incident-reports/{report.pk}/").status_code == 404
 
 

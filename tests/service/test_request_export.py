@@ -13,8 +13,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
-from aftersales.service import exporting, services
+from aftersales.service import exporting, sweep, verbs
 from aftersales.service.models import Channel, Priority, State
+
+from ..factories import current_version
 
 CSV_URL = reverse("service:request_export_csv")
 XLSX_URL = reverse("service:request_export_xlsx")
@@ -23,8 +25,8 @@ CHINESE_HEADERS = ["编号", "提交时间", "客户", "项目", "优先级", "�
 
 
 def open_request(by, project, priority=Priority.GENERAL, title="NVR 录像丢失", channel=Channel.PHONE):
-    return services.open_request(by=by, project=project, priority=priority, channel=channel, title=title,
-                                 description="3 号 NVR 昨晚录像缺失")
+    return verbs.open_request(by=by, project=project, priority=priority, channel=channel, title=title,
+                              description="3 号 NVR 昨晚录像缺失")
 
 
 def export(client, query=None, url=CSV_URL):
@@ -49,13 +51,15 @@ def history(frozen_clock, dispatcher, engineer, customer_user_a, general_manager
     and confirmed in time with satisfaction 4. In customer B: one request."""
     late = open_request(dispatcher, project_a, Priority.SERIOUS, title="=HYPERLINK(\"http://x\") 监控黑屏")
     frozen_clock.shift(timedelta(minutes=16))  # 10:16, the serious reply (15 min) is missed
-    services.sweep()
+    sweep.sweep()
     good = open_request(dispatcher, project_a)
     frozen_clock.shift(timedelta(minutes=30))  # 10:46
-    services.reply(request=good, by=dispatcher, mode="remote", plan="远程登录 NVR 检查硬盘")
+    verbs.reply(request=good, by=dispatcher, version=current_version(good), mode="remote", plan="远程登录 NVR 检查硬盘")
     frozen_clock.shift(timedelta(hours=3))  # 13:46
-    work_order = services.submit_work_order(request=good, by=engineer, actions="更换硬盘", minutes_spent=90, result="solved")
-    services.confirm_work_order(work_order=work_order, by=customer_user_a, via="portal", satisfaction=4)
+    work_order = verbs.submit_work_order(request=good, by=engineer, version=current_version(good), actions="更换硬盘",
+                                         minutes_spent=90, result="solved")
+    verbs.confirm_work_order(work_order=work_order, by=customer_user_a, version=current_version(work_order),
+                             via="portal", satisfaction=4)
     other = open_request(general_manager, project_b, title="地铁站摄像机离线")
     return late, good, other
 
@@ -98,7 +102,7 @@ def test_headers_follow_the_chosen_language(client, dispatcher, history):
 
 def test_engineer_and_customer_see_the_assignee_and_their_own_rows(client, customer_user_a, dispatcher, engineer, history):
     late, good, other = history
-    services.dispatch(request=late, by=dispatcher, engineer=engineer)
+    verbs.dispatch(request=late, by=dispatcher, version=current_version(late), engineer=engineer)
     client.force_login(customer_user_a)
     lines = rows(export(client))[1:]
     assert {line[0] for line in lines} == {late.number, good.number}
@@ -216,14 +220,17 @@ def test_export_costs_the_same_queries_for_3_or_30_requests(client, frozen_clock
                                                            project_a, django_assert_max_num_queries):
     client.force_login(dispatcher)
     made = [open_request(dispatcher, project_a) for _ in range(3)]
-    services.dispatch(request=made[0], by=dispatcher, engineer=engineer)
-    services.reply(request=made[1], by=dispatcher, mode="remote", plan="远程")
-    work_order = services.submit_work_order(request=made[1], by=engineer, actions="重启", minutes_spent=5, result="solved")
-    services.confirm_work_order(work_order=work_order, by=customer_user_a, via="portal", satisfaction=5)
+    verbs.dispatch(request=made[0], by=dispatcher, version=current_version(made[0]), engineer=engineer)
+    verbs.reply(request=made[1], by=dispatcher, version=current_version(made[1]), mode="remote", plan="远程")
+    work_order = verbs.submit_work_order(request=made[1], by=engineer, version=current_version(made[1]), actions="重启",
+                                         minutes_spent=5, result="solved")
+    verbs.confirm_work_order(work_order=work_order, by=customer_user_a, version=current_version(work_order),
+                             via="portal", satisfaction=5)
     export_queries(client)  # warm: permissions may be cached between requests
     small = export_queries(client)
     for _ in range(27):
-        services.dispatch(request=open_request(dispatcher, project_a), by=dispatcher, engineer=engineer)
+        opened = open_request(dispatcher, project_a)
+        verbs.dispatch(request=opened, by=dispatcher, version=current_version(opened), engineer=engineer)
     assert len(rows(export(client))) == 31
     assert export_queries(client) == small
     # user, the user's and their groups' permissions (when not cached), the export itself (targets joined, satisfaction

@@ -1,21 +1,22 @@
-"""SRQ-1..10 through the services, with a controlled clock."""
+"""SRQ-1..10 through the verbs, with a controlled clock."""
 
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from aftersales.core.errors import IllegalTransition, StaleObject
+from aftersales.core.errors import DomainError, IllegalTransition, StaleObject
 from aftersales.notify.models import OutboxMessage
-from aftersales.service import services
+from aftersales.service import sweep, verbs
 from aftersales.service.models import AlertKind, EventKind, Priority, SlaAlert, State, TimelineEvent
 
+from ..factories import current_version
 from .conftest import shanghai
 
 
 def open_general(by, project):
-    return services.open_request(by=by, project=project, priority=Priority.GENERAL, channel="phone",
-                                 title="NVR 录像丢失", description="3 号 NVR 昨晚录像缺失")
+    return verbs.open_request(by=by, project=project, priority=Priority.GENERAL, channel="phone",
+                              title="NVR 录像丢失", description="3 号 NVR 昨晚录像缺失")
 
 
 def open_on_new_years_eve_under_office_hours(frozen_clock, dispatcher, project):
@@ -34,13 +35,15 @@ def test_general_request_replied_in_time_and_resolved_in_8_hours(frozen_clock, d
     assert request.reply_due_at == shanghai(2026, 11, 26, 12, 0)
     assert request.resolve_due_at == shanghai(2026, 11, 26, 18, 0)
     frozen_clock.shift(timedelta(minutes=30))
-    services.reply(request=request, by=dispatcher, mode="remote", plan="远程登录 NVR 检查硬盘")
+    verbs.reply(request=request, by=dispatcher, version=current_version(request), mode="remote", plan="远程登录 NVR 检查硬盘")
     frozen_clock.shift(timedelta(hours=3))
-    services.sweep()
+    sweep.sweep()
     request.refresh_from_db()
     assert request.escalation_level == 0
-    work_order = services.submit_work_order(request=request, by=engineer, actions="更换硬盘并恢复录像", minutes_spent=90, result="solved")
-    services.confirm_work_order(work_order=work_order, by=customer_user_a, via="portal", satisfaction=5)
+    work_order = verbs.submit_work_order(request=request, by=engineer, version=current_version(request),
+                                         actions="更换硬盘并恢复录像", minutes_spent=90, result="solved")
+    verbs.confirm_work_order(work_order=work_order, by=customer_user_a, version=current_version(work_order),
+                             via="portal", satisfaction=5)
     request.refresh_from_db()
     assert request.state == State.CLOSED and request.next_due_at is None
     assert not SlaAlert.objects.filter(request=request).exists()
@@ -50,25 +53,25 @@ def test_general_request_replied_in_time_and_resolved_in_8_hours(frozen_clock, d
 
 def test_serious_request_missing_departure_escalates_to_manager_then_general_manager_once_each(
         frozen_clock, dispatcher, engineer, manager, general_manager, project_a):
-    request = services.open_request(by=dispatcher, project=project_a, priority=Priority.SERIOUS, channel="phone",
-                                    title="监控中心全部黑屏", description="解码器无输出")
+    request = verbs.open_request(by=dispatcher, project=project_a, priority=Priority.SERIOUS, channel="phone",
+                                 title="监控中心全部黑屏", description="解码器无输出")
     frozen_clock.shift(timedelta(minutes=5))
-    services.dispatch(request=request, by=dispatcher, engineer=engineer)
+    verbs.dispatch(request=request, by=dispatcher, version=current_version(request), engineer=engineer)
     frozen_clock.shift(timedelta(minutes=50))  # 55 min after the report: 80 % of the hour has passed
-    services.sweep()
+    sweep.sweep()
     assert SlaAlert.objects.filter(request=request, target="departure", kind=AlertKind.WARNING).count() == 1
     assert TimelineEvent.objects.filter(request=request, kind=EventKind.WARNED, data__target="departure").count() == 1
     frozen_clock.shift(timedelta(minutes=6))  # 61 min: departure missed
-    services.sweep()
-    services.sweep()  # a second worker, or a restart, changes nothing
+    sweep.sweep()
+    sweep.sweep()  # a second worker, or a restart, changes nothing
     request.refresh_from_db()
     assert request.escalation_level == 1
     escalations = SlaAlert.objects.filter(request=request, kind=AlertKind.ESCALATION)
     assert list(escalations.values_list("target", "level")) == [("departure", 1)]
     assert OutboxMessage.objects.filter(event="escalation", recipient_user=manager).count() >= 1
     frozen_clock.shift(timedelta(minutes=61))
-    services.sweep()
-    services.sweep()
+    sweep.sweep()
+    sweep.sweep()
     request.refresh_from_db()
     assert request.escalation_level == 2
     assert set(escalations.values_list("target", "level")) >= {("departure", 1), ("departure", 2)}
@@ -82,11 +85,11 @@ def test_pause_for_the_owner_moves_the_deadline_and_never_earlier(frozen_clock, 
     request = open_general(dispatcher, project_a)
     before = request.resolve_due_at
     frozen_clock.shift(timedelta(hours=1))
-    services.pause(request=request, by=dispatcher, reason="业主机房钥匙未到")
+    verbs.pause(request=request, by=dispatcher, version=current_version(request), reason="业主机房钥匙未到")
     request.refresh_from_db()
     assert request.resolve_due_at is None and request.paused
     frozen_clock.shift(timedelta(hours=2))
-    services.resume(request=request, by=dispatcher)
+    verbs.resume(request=request, by=dispatcher, version=current_version(request))
     request.refresh_from_db()
     assert request.resolve_due_at == before + timedelta(hours=2)
 
@@ -95,7 +98,8 @@ def test_illegal_transition_is_refused_and_writes_nothing(frozen_clock, dispatch
     request = open_general(dispatcher, project_a)
     events = TimelineEvent.objects.count()
     with pytest.raises(IllegalTransition):
-        services.submit_work_order(request=request, by=engineer, actions="x", minutes_spent=1, result="solved")
+        verbs.submit_work_order(request=request, by=engineer, version=current_version(request), actions="x",
+                                minutes_spent=1, result="solved")
     assert TimelineEvent.objects.count() == events
     request.refresh_from_db()
     assert request.state == State.NEW
@@ -104,30 +108,32 @@ def test_illegal_transition_is_refused_and_writes_nothing(frozen_clock, dispatch
 def test_second_of_two_concurrent_replies_is_stale(frozen_clock, dispatcher, project_a):
     request = open_general(dispatcher, project_a)
     seen = request.version
-    services.reply(request=request, by=dispatcher, mode="phone", plan="电话指导重启", version=seen)
+    verbs.reply(request=request, by=dispatcher, mode="phone", plan="电话指导重启", version=seen)
     with pytest.raises(StaleObject):
-        services.change_priority(request=request, by=dispatcher, priority=Priority.SERIOUS, version=seen)
+        verbs.change_priority(request=request, by=dispatcher, priority=Priority.SERIOUS, version=seen)
 
 
 def test_rejection_reopens_with_the_reason(frozen_clock, dispatcher, engineer, customer_user_a, project_a):
     request = open_general(dispatcher, project_a)
-    services.reply(request=request, by=dispatcher, mode="remote", plan="远程处理")
-    work_order = services.submit_work_order(request=request, by=engineer, actions="重启", minutes_spent=10, result="solved")
-    services.reject_work_order(work_order=work_order, by=customer_user_a, reason="问题依旧", via="portal")
+    verbs.reply(request=request, by=dispatcher, version=current_version(request), mode="remote", plan="远程处理")
+    work_order = verbs.submit_work_order(request=request, by=engineer, version=current_version(request), actions="重启",
+                                         minutes_spent=10, result="solved")
+    verbs.reject_work_order(work_order=work_order, by=customer_user_a, version=current_version(work_order),
+                            reason="问题依旧", via="portal")
     request.refresh_from_db()
     assert request.state == State.REPLIED and request.resolve_due_at is not None
     assert TimelineEvent.objects.filter(request=request, kind=EventKind.REJECTED, text="问题依旧").exists()
 
 
 def test_arrival_needs_proof_and_records_the_distance(frozen_clock, dispatcher, engineer, project_a):
-    request = services.open_request(by=dispatcher, project=project_a, priority=Priority.EMERGENCY, channel="phone",
-                                    title="全部摄像机离线", description="核心交换机故障")
-    services.dispatch(request=request, by=dispatcher, engineer=engineer)
-    services.depart(request=request, by=engineer)
-    with pytest.raises(Exception):
-        services.arrive(request=request, by=engineer)
+    request = verbs.open_request(by=dispatcher, project=project_a, priority=Priority.EMERGENCY, channel="phone",
+                                 title="全部摄像机离线", description="核心交换机故障")
+    verbs.dispatch(request=request, by=dispatcher, version=current_version(request), engineer=engineer)
+    verbs.depart(request=request, by=engineer)
+    with pytest.raises(DomainError):
+        verbs.arrive(request=request, by=engineer)
     frozen_clock.shift(timedelta(minutes=40))
-    services.arrive(request=request, by=engineer, latitude=38.5001, longitude=106.3001, accuracy_m=15)
+    verbs.arrive(request=request, by=engineer, latitude=38.5001, longitude=106.3001, accuracy_m=15)
     event = TimelineEvent.objects.get(request=request, kind=EventKind.ARRIVED)
     assert event.data["proof"] == "position" and event.data["distance_m"] < 100 and not event.data["far"]
     request.refresh_from_db()
@@ -167,13 +173,15 @@ def test_request_page_costs_the_same_for_1_or_4_work_orders(frozen_clock, client
     from django.test.utils import CaptureQueriesContext
 
     request = open_general(dispatcher, project_a)
-    services.reply(request=request, by=dispatcher, mode="remote", plan="远程处理")
+    verbs.reply(request=request, by=dispatcher, version=current_version(request), mode="remote", plan="远程处理")
     client.force_login(dispatcher)
     counts = []
     for rounds in (1, 3):
         for _ in range(rounds):
-            work_order = services.submit_work_order(request=request, by=engineer, actions="重启", minutes_spent=5, result="solved")
-            services.reject_work_order(work_order=work_order, by=customer_user_a, reason="仍有问题", via="portal")
+            work_order = verbs.submit_work_order(request=request, by=engineer, version=current_version(request),
+                                                 actions="重启", minutes_spent=5, result="solved")
+            verbs.reject_work_order(work_order=work_order, by=customer_user_a, version=current_version(work_order),
+                                    reason="仍有问题", via="portal")
         client.get(request.get_absolute_url())
         with CaptureQueriesContext(connection) as captured:
             assert client.get(request.get_absolute_url()).status_code == 200

@@ -7,7 +7,7 @@ import pytest
 from aftersales.service.models import (
     AlertKind, ProjectPolicy, SlaAlert, SlaPolicy, SlaTargetRule, TimelineEvent, WorkCalendar,
 )
-from aftersales.service import services
+from aftersales.service import sweep
 
 from ..conftest import api_as
 from .conftest import shanghai
@@ -26,14 +26,18 @@ def test_general_request_replied_in_time_and_resolved_within_8_hours(frozen_cloc
     assert created.json()["reply_due_at"] == "2026-11-26T12:00:00+08:00"  # 2 h
     frozen_clock.shift(timedelta(minutes=40))
     desk = api_as(dispatcher)
-    replied = desk.post(f"/api/requests/{request_id}/reply/", {"mode": "remote", "plan": "远程检查客户端版本"}, format="json")
+    replied = desk.post(f"/api/requests/{request_id}/reply/", {"mode": "remote", "plan": "远程检查客户端版本",
+                                                                "version": created.json()["version"]}, format="json")
     assert replied.status_code == 200, replied.json()
     frozen_clock.shift(timedelta(hours=5))
-    services.sweep()
-    wo = api_as(engineer).post(f"/api/requests/{request_id}/work-orders/", {
-        "actions": "升级客户端至 V3.2", "minutes_spent": 30, "result": "solved"}, format="json")
+    sweep.sweep()
+    field = api_as(engineer)
+    wo = field.post(f"/api/requests/{request_id}/work-orders/", {
+        "actions": "升级客户端至 V3.2", "minutes_spent": 30, "result": "solved",
+        "version": field.get(f"/api/requests/{request_id}/").json()["version"]}, format="json")
     assert wo.status_code == 201, wo.json()
-    confirmed = customer.post(f"/api/work-orders/{wo.json()['id']}/confirm/", {"satisfaction": 5, "comment": "满意"}, format="json")
+    confirmed = customer.post(f"/api/work-orders/{wo.json()['id']}/confirm/",
+                              {"satisfaction": 5, "comment": "满意", "version": wo.json()["version"]}, format="json")
     assert confirmed.status_code == 200, confirmed.json()
     body = customer.get(f"/api/requests/{request_id}/").json()
     assert body["state"] == "closed"
@@ -44,14 +48,17 @@ def test_general_request_replied_in_time_and_resolved_within_8_hours(frozen_cloc
 def test_serious_request_missing_its_1_hour_departure_escalates_once_per_level(
         frozen_clock, dispatcher, engineer, manager, general_manager, project_a):
     desk = api_as(dispatcher)
-    request_id = desk.post("/api/requests/", {"project": project_a.pk, "priority": "serious", "title": "主干光纤中断",
-                                              "description": "东区 40 路摄像机离线"}, format="json").json()["id"]
+    created = desk.post("/api/requests/", {"project": project_a.pk, "priority": "serious", "title": "主干光纤中断",
+                                           "description": "东区 40 路摄像机离线"}, format="json").json()
+    request_id = created["id"]
     frozen_clock.shift(timedelta(minutes=10))
-    assert desk.post(f"/api/requests/{request_id}/dispatch/", {"engineer": engineer.pk}, format="json").status_code == 200
+    dispatched = desk.post(f"/api/requests/{request_id}/dispatch/", {"engineer": engineer.pk, "version": created["version"]},
+                           format="json")
+    assert dispatched.status_code == 200
     for minutes in (40, 10, 1, 60, 1):  # 10:50 warned (80 % = 10:48), 11:00 missed, 12:01 general manager
         frozen_clock.shift(timedelta(minutes=minutes))
-        services.sweep()
-        services.sweep()  # a second worker or a restart changes nothing
+        sweep.sweep()
+        sweep.sweep()  # a second worker or a restart changes nothing
     body = desk.get(f"/api/requests/{request_id}/").json()
     assert body["escalation_level"] == 2
     steps = SlaAlert.objects.filter(request_id=request_id, kind=AlertKind.ESCALATION, target="departure")
@@ -61,7 +68,8 @@ def test_serious_request_missing_its_1_hour_departure_escalates_once_per_level(
     assert manager.display_name in escalated[0]["data"]["notified"]
     assert [e["data"]["target"] for e in body["events"] if e["kind"] == "warned"][:1] == ["departure"]
     assert general_manager.display_name in escalated[1]["data"]["notified"]
-    contingency = desk.post(f"/api/requests/{request_id}/contingency/", {"text": "先借用备用交换机恢复东区视频"}, format="json")
+    contingency = desk.post(f"/api/requests/{request_id}/contingency/",
+                            {"text": "先借用备用交换机恢复东区视频", "version": body["version"]}, format="json")
     assert contingency.status_code == 200
 
 
@@ -87,15 +95,20 @@ def test_emergency_on_business_hours_contract_on_the_eve_of_national_day(
     request_id = created.json()["id"]
     assert created.json()["reply_due_at"] == "2026-09-30T17:10:00+08:00"  # 10 min
     frozen_clock.shift(timedelta(minutes=5))
-    assert desk.post(f"/api/requests/{request_id}/dispatch/", {"engineer": engineer.pk}, format="json").status_code == 200
+    dispatched = desk.post(f"/api/requests/{request_id}/dispatch/", {"engineer": engineer.pk,
+                                                                      "version": created.json()["version"]}, format="json")
+    assert dispatched.status_code == 200
     frozen_clock.shift(timedelta(minutes=3))
-    assert field.post(f"/api/requests/{request_id}/depart/").status_code == 200
+    departed = field.post(f"/api/requests/{request_id}/depart/")
+    assert departed.status_code == 200
     frozen_clock.shift(timedelta(minutes=12))  # 17:20: the owner cannot open the machine room until after the holiday
-    paused = desk.post(f"/api/requests/{request_id}/pause/", {"reason": "业主机房节日封闭,节后处理"}, format="json")
+    paused = desk.post(f"/api/requests/{request_id}/pause/", {"reason": "业主机房节日封闭,节后处理",
+                                                              "version": departed.json()["version"]}, format="json")
     assert paused.status_code == 200 and paused.json()["paused"]
     frozen_clock.move_to(shanghai(2026, 10, 8, 9, 0))
-    services.sweep()
-    assert desk.post(f"/api/requests/{request_id}/resume/").status_code == 200
+    sweep.sweep()
+    assert desk.post(f"/api/requests/{request_id}/resume/", {"version": paused.json()["version"]},
+                     format="json").status_code == 200
     body = desk.get(f"/api/requests/{request_id}/").json()
     arrival = next(t for t in body["targets"] if t["kind"] == "arrival")
     assert arrival["due_at"] == "2026-10-08T10:40:00+08:00"  # 20 min used before the pause, 100 min from 09:00 Oct 8
@@ -104,9 +117,12 @@ def test_emergency_on_business_hours_contract_on_the_eve_of_national_day(
     assert arrived.status_code == 200, arrived.json()
     assert arrived.json()["resolve_due_at"] == "2026-10-08T11:30:00+08:00"  # 2 h after arrival at 09:30
     frozen_clock.shift(timedelta(minutes=110))
-    wo = field.post(f"/api/requests/{request_id}/work-orders/", {"actions": "更换解码器电源", "minutes_spent": 110, "result": "solved"}, format="json")
+    wo = field.post(f"/api/requests/{request_id}/work-orders/", {"actions": "更换解码器电源", "minutes_spent": 110,
+                                                                 "result": "solved", "version": arrived.json()["version"]},
+                    format="json")
     assert wo.status_code == 201, wo.json()
-    assert customer.post(f"/api/work-orders/{wo.json()['id']}/confirm/", {"satisfaction": 4}, format="json").status_code == 200
+    assert customer.post(f"/api/work-orders/{wo.json()['id']}/confirm/", {"satisfaction": 4, "version": wo.json()["version"]},
+                         format="json").status_code == 200
     body = desk.get(f"/api/requests/{request_id}/").json()
     assert body["state"] == "closed" and all(t["breached_at"] is None for t in body["targets"])
     assert timeline(request_id) == ["created", "dispatched", "departed", "paused", "resumed", "arrived", "resolved", "confirmed"]
@@ -127,6 +143,23 @@ def test_stale_version_is_a_409(frozen_clock, dispatcher, project_a):
     first = desk.post(f"/api/requests/{body['id']}/reply/", {"mode": "phone", "plan": "电话指导", "version": body["version"]}, format="json")
     second = desk.post(f"/api/requests/{body['id']}/priority/", {"priority": "serious", "version": body["version"]}, format="json")
     assert first.status_code == 200 and (second.status_code, second.json()["code"]) == (409, "stale")
+
+
+def test_a_desk_action_without_the_version_is_a_400_and_changes_nothing(frozen_clock, dispatcher, engineer, advisor,
+                                                                         project_a):
+    desk, field = api_as(dispatcher), api_as(engineer)
+    body = desk.post("/api/requests/", {"project": project_a.pk, "priority": "general", "title": "t", "description": "d"},
+                     format="json").json()
+    for action, data in (("reply", {"mode": "phone", "plan": "电话指导"}), ("dispatch", {"engineer": engineer.pk}),
+                         ("pause", {"reason": "等待业主"}), ("resume", {}), ("priority", {"priority": "serious"}),
+                         ("contingency", {"text": "借用备机"}), ("advisor", {"advisor": advisor.pk}),
+                         ("cancel", {"reason": "重复"}),
+                         ("work-orders", {"actions": "重启", "minutes_spent": 5, "result": "solved"})):
+        client = field if action == "work-orders" else desk
+        response = client.post(f"/api/requests/{body['id']}/{action}/", data, format="json")
+        assert response.status_code == 400 and "version" in response.json(), (action, response.json())
+    assert desk.get(f"/api/requests/{body['id']}/").json()["version"] == body["version"]
+    assert timeline(body["id"]) == ["created"]
 
 
 def test_customer_cannot_open_a_request_on_another_customers_project(customer_user_a, project_b):

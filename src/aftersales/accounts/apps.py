@@ -20,6 +20,8 @@ class AccountsConfig(AppConfig):
 
         connect_signals(models.User)
 
-        auditlog.register(models.Branch)
-        auditlog.register(models.User, exclude_fields=["password", "last_login"])
-        auditlog.register(models.OnCallShift)
+        # SEC-2 audits a row's own columns (its reverse relations are other rows, audited as themselves), not its key
+        # or timestamps: the history never shows internals. A password (its hash) is never logged.
+        for model, internal in ((models.Branch, []), (models.User, ["password", "last_login"]), (models.OnCallShift, [])):
+            auditlog.register(model, include_fields=[f.name for f in model._meta.get_fields() if f.concrete],
+                              exclude_fields=["id", "created_at", "updated_at", *internal])

@@ -1,69 +1,102 @@
-"""Permission sets, API tokens and session users kept per worker process (perf-floor.md §4), in
-core.cache.WorkerCache copies.
+"""Who is asking is read from the database on every request; what they may do is kept per worker under the role
+version (issue 19, point 5).
 
-Django's ModelBackend reads a user's permissions with two queries on every request and the session's user with
-another, DRF's token authentication the token and its user. Roles change rarely: a change made in this process
-(group membership, a role's permissions, the user row, a token) clears the copies at once; other workers read
-again within core.cache.TTL seconds — which bounds how long a revoked permission, a deactivated user or a session
-ended by a password change can still be used. The menu (base.html) is cached for the same time and cleared with them.
+The session's user and an API token's user are read with one query per request, as Django's and DRF's own
+backends read them, so a deactivated user, a new password (a session carries a hash of it) or a deleted token
+takes effect on the next request in every worker.
+
+Django's ModelBackend reads a user's permissions with two more queries on every request. Here each worker keeps
+one set per user (core.cache.WorkerCache) with the role version and superuser flag it was read under. The role
+version is one row (RoleVersion) that takes a new random value whenever a role changes anywhere — a user's groups
+or own permissions, a group's permissions, through the ORM's m2m API, as the admin, the staff pages and
+`sync_roles` change them — and it is read with the user, in the same query. So a role change applies on the next
+request in every worker; a value is never used twice, so permissions read inside a transaction that then rolled
+back are never served. A change written with raw SQL reaches the workers within core.cache.TTL.
 """
 
-import copy
+import secrets
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
-from django.core.cache import cache
+from django.db.models import Subquery, Value
+from django.db.models.functions import Coalesce
 from django.db.models.signals import m2m_changed, post_delete, post_save
-from rest_framework.authentication import TokenAuthentication
-from rest_framework.authtoken.models import Token
+from django.utils.translation import gettext_lazy as _
+from rest_framework import authentication, exceptions
 
 from aftersales.core.cache import WorkerCache
 
-_permissions = WorkerCache("permission sets")  # cleared by the receivers of connect_signals()
-_tokens = WorkerCache("api tokens")
-_users = WorkerCache("session users")
+from .models import RoleVersion
+
+permission_sets = WorkerCache("permission sets")
+VERSION_ROW = 1
+
+
+def role_version_column():
+    """The role version as a column of the query that reads the user."""
+    return Coalesce(Subquery(RoleVersion.objects.filter(pk=VERSION_ROW).values("value")[:1]), Value(0))
+
+
+def current_role_version() -> int:
+    return RoleVersion.objects.filter(pk=VERSION_ROW).values_list("value", flat=True).first() or 0
+
+
+def new_role_version(**kwargs) -> None:
+    value = secrets.randbits(62)
+    if not RoleVersion.objects.filter(pk=VERSION_ROW).update(value=value):
+        RoleVersion.objects.bulk_create([RoleVersion(pk=VERSION_ROW, value=value)], ignore_conflicts=True)
 
 
 class CachedPermissionsBackend(ModelBackend):
+    def get_user(self, user_id):
+        users = get_user_model()._default_manager.annotate(role_version=role_version_column())
+        try:
+            user = users.get(pk=user_id)
+        except users.model.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
+
     def get_all_permissions(self, user_obj, obj=None):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
-        if not hasattr(user_obj, "_perm_cache"):
-            perms = _permissions.get(user_obj.pk, lambda: frozenset(super(CachedPermissionsBackend, self)
-                                                                    .get_all_permissions(user_obj)))
-            user_obj._perm_cache = set(perms)
-        return user_obj._perm_cache
+        version = getattr(user_obj, "role_version", None)
+        if version is None:  # a user read otherwise than by a request's authentication: once per object
+            version = user_obj.role_version = current_role_version()
+        # One entry per user, replaced when the version differs: a worker keeps no set of an older version.
+        kept = permission_sets.peek(user_obj.pk)
+        if kept is not None and kept[0] == (version, user_obj.is_superuser):
+            return kept[1]
+        perms = frozenset(super().get_all_permissions(user_obj))
+        permission_sets.put(user_obj.pk, ((version, user_obj.is_superuser), perms))
+        return perms
 
-    def get_user(self, user_id):
-        """The session's user, kept per worker like a token's; each request gets its own copy. Nothing is kept
-        for a missing or inactive user."""
-        user = _users.get(user_id, lambda: super(CachedPermissionsBackend, self).get_user(user_id), keep_none=False)
-        return copy.copy(user) if user is not None else None
 
-
-class CachedTokenAuthentication(TokenAuthentication):
-    """The token's user is kept per worker like the permissions, so an API call does not load token and user
-    again. Each request gets its own copy of the user."""
+class TokenAuthentication(authentication.TokenAuthentication):
+    """DRF's, reading the user's role version in the same query as the token and its user."""
 
     def authenticate_credentials(self, key):
-        # raises for an unknown key or an inactive user; nothing is kept then
-        user, token = _tokens.get(key, lambda: super(CachedTokenAuthentication, self).authenticate_credentials(key))
-        return copy.copy(user), token
+        tokens = self.get_model().objects.select_related("user").annotate(role_version=role_version_column())
+        try:
+            token = tokens.get(key=key)
+        except tokens.model.DoesNotExist:
+            raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
+        if not token.user.is_active:
+            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        token.user.role_version = token.role_version
+        return token.user, token
 
 
-def clear_permission_cache(**kwargs) -> None:
-    """Drop the permission sets, the tokens' users and the fragments that depend on permissions (the menu)."""
-    _permissions.clear()
-    _tokens.clear()
-    _users.clear()
-    cache.clear()
+def role_changed(action, **kwargs) -> None:
+    if action in ("post_add", "post_remove", "post_clear"):
+        new_role_version()
 
 
 def connect_signals(user_model) -> None:
-    """Group membership and direct permissions change through m2m signals, which WorkerCache does not watch;
-    a user row (is_active, is_superuser) is watched here too, and the menu is cleared with every change."""
+    """A group's or a permission's deletion takes its memberships with it, without m2m signals; a new permission
+    is a superuser's at once."""
     for sender in (user_model.groups.through, user_model.user_permissions.through, Group.permissions.through):
-        m2m_changed.connect(clear_permission_cache, sender=sender, dispatch_uid=f"perm_cache_{sender.__name__}")
-    for sender in (user_model, Group, Permission, Token):
-        post_save.connect(clear_permission_cache, sender=sender, dispatch_uid=f"perm_cache_save_{sender.__name__}")
-        post_delete.connect(clear_permission_cache, sender=sender, dispatch_uid=f"perm_cache_delete_{sender.__name__}")
+        m2m_changed.connect(role_changed, sender=sender, dispatch_uid=f"role_version_{sender.__name__}")
+    for sender in (Group, Permission):
+        post_delete.connect(new_role_version, sender=sender, dispatch_uid=f"role_version_delete_{sender.__name__}")
+    post_save.connect(new_role_version, sender=Permission, dispatch_uid="role_version_new_permission")

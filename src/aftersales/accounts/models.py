@@ -119,6 +119,21 @@ class User(AbstractUser):
         return reverse("accounts:staff_detail", args=[self.pk])
 
 
+class RoleVersion(models.Model):
+    """One row whose value changes with every change of a role anywhere (a user's groups or own permissions, a
+    group's permissions): each worker keeps permission sets under it (accounts/backends.py), so a role change
+    applies on the next request in every worker."""
+
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("role version")
+        default_permissions = ()
+
+    def __str__(self):
+        return str(self.value)
+
+
 class Weekday(models.IntegerChoices):
     MONDAY = 0, _("Monday")
     TUESDAY = 1, _("Tuesday")

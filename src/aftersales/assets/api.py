@@ -205,7 +205,9 @@ class DeviceViewSet(ScopedModelViewSet):
             if dry_run:
                 plan = importing.plan(parsed, request.user, default_project=project)
                 return Response(import_plan_body(plan, dry_run=True, written=False))
-            plan, result = importing.commit(parsed, request.user, default_project=project)
+            plan, result = importing.commit(
+                parsed, request.user, default_project=project, **importing.request_address(request)
+            )
         except importing.RowErrors as error:
             body = import_plan_body(error.plan, dry_run=dry_run, written=False)
             return Response(

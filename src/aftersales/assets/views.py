@@ -196,7 +196,8 @@ class DeviceImportPreview(DeviceImportMixin, View):
             return self.render_upload(error=error.message)
         try:
             _plan, result = importing.commit(
-                parsed, request.user, default_project=project, expected_fingerprint=request.POST.get("fingerprint", "")
+                parsed, request.user, default_project=project, expected_fingerprint=request.POST.get("fingerprint", ""),
+                **importing.request_address(request),
             )
         except (importing.RowErrors, importing.PlanChanged) as error:
             messages.error(request, error.message)

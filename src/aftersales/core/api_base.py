@@ -1,15 +1,17 @@
 """API conventions: scoped viewsets and related fields, and the error body."""
 
-import copy
+from contextlib import ExitStack
+from contextvars import copy_context
 from functools import wraps
 
-from auditlog.context import auditlog_value
+from auditlog.context import set_actor
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.relations import MANY_RELATION_KWARGS
 
-from .rows import CompiledByKey, instance_from, row_id
-from . import scoping
+from .request_context import client_address, forwarded_port
+from .rows import row_id
 from .scoping import visible
 
 
@@ -19,18 +21,24 @@ class ErrorOut(serializers.Serializer):
 
 
 class AuditActorMixin:
-    """SEC-2: DRF authenticates tokens inside the view, after AuditlogMiddleware has run; name the actor in the
-    middleware's context. (A nested `auditlog.context.set_actor` would leak one signal receiver per request:
-    its exit leaves the inner context in the ContextVar, so the middleware disconnects the wrong receiver.)"""
+    """SEC-2: DRF authenticates a token inside the view, after auditlog's middleware took the request's user (still
+    anonymous) as the actor; a write names its user with auditlog's `set_actor` from `initial()`, once DRF has
+    authenticated, until the view has answered. All of it runs in a copy of the request's context: `set_actor` leaves
+    its own value in auditlog's context variable when it ends, and the middleware, which disconnects the receiver
+    of whatever value it finds there, would otherwise leave its own receiver connected for good."""
+
+    def dispatch(self, request, *args, **kwargs):
+        return copy_context().run(self.dispatch_naming_the_actor, request, *args, **kwargs)
+
+    def dispatch_naming_the_actor(self, request, *args, **kwargs):
+        with ExitStack() as self.audit_actor:
+            return super().dispatch(request, *args, **kwargs)
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        if request.method not in ("GET", "HEAD", "OPTIONS") and request.user.is_authenticated:
-            try:
-                context = auditlog_value.get()
-            except LookupError:  # AuditlogMiddleware is always installed; nothing to name without it
-                return
-            context["actor"] = request.user
+        if request.method not in SAFE_METHODS and request.user.is_authenticated:
+            self.audit_actor.enter_context(set_actor(
+                request.user, remote_addr=client_address(request), remote_port=forwarded_port(request)))
 
 
 class ScopedViewSetMixin(AuditActorMixin):
@@ -54,25 +62,8 @@ class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     pass
 
 
-class LeanFields:
-    """A serializer mixin for hot input: DRF deep-copies every declared field for each serializer instance, which
-    re-runs each field's __init__ (a tenth of a create's CPU). A plain field keeps no state of its own but what
-    `bind` sets on it, so a shallow copy serves; fields that hold other fields are deep-copied as DRF does."""
-
-    def get_fields(self):
-        return {name: copy.deepcopy(field) if isinstance(field, HOLDS_FIELDS) else copy.copy(field)
-                for name, field in self._declared_fields.items()}
-
-
-HOLDS_FIELDS = (serializers.BaseSerializer, serializers.ManyRelatedField, serializers.ListField, serializers.DictField)
-
-
 class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
     """A related id the caller may see; another customer's id is a 400 'does not exist', never a leak."""
-
-    # Every write checks its related ids: the scoped query by id is compiled once per declared field and scope
-    # (core.rows.CompiledValues) instead of being built on each call, which cost more than running it.
-    _by_field_and_scope = CompiledByKey()
 
     def get_queryset(self):
         user = self.context.get("user")
@@ -80,33 +71,17 @@ class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
 
     def to_internal_value(self, data):
         pk = row_id(data)
-        if self.pk_field is not None or pk is None:
+        if self.pk_field is not None or pk is None:  # DRF's own answer: 'incorrect type' or 'does not exist'
             return super().to_internal_value(data)
-        user = self.context.get("user")
-        model = self.queryset.model
-        names = [field.attname for field in model._meta.concrete_fields]
-        compiled = self._by_field_and_scope.get(
-            (type(self.root), _path(self), scoping.scope_of(user)),
-            lambda pk: self.get_queryset().filter(pk=pk).order_by().values(*names))
-        rows = compiled.rows(pk)
-        if not rows:
+        found = self.get_queryset().filter(pk=pk).first()
+        if found is None:
             self.fail("does_not_exist", pk_value=data)
-        return instance_from(model, rows[0], using=self.queryset.db)
+        return found
 
     @classmethod
     def many_init(cls, *args, **kwargs):
         list_kwargs = {key: value for key, value in kwargs.items() if key in MANY_RELATION_KWARGS}
         return ScopedPrimaryKeyListField(child_relation=cls(*args, **kwargs), **list_kwargs)
-
-
-def _path(field) -> tuple:
-    """The field's names from its root serializer down: identifies its declaration (and so its queryset) even for
-    a nested or list child, whose own name is empty."""
-    names = []
-    while field is not None and field.parent is not None:
-        names.append(field.field_name)
-        field = field.parent
-    return tuple(reversed(names))
 
 
 class ScopedPrimaryKeyListField(serializers.ManyRelatedField):

@@ -26,11 +26,6 @@ class ModelPermissions(permissions.DjangoModelPermissions):
         "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
     }
 
-    def _queryset(self, view):
-        # DRF calls get_queryset() only to learn the model; building the scoped query for that is wasted work.
-        queryset = getattr(view, "queryset", None)
-        return queryset if queryset is not None else super()._queryset(view)
-
 
 def exception_handler(exc, context):
     from rest_framework.views import exception_handler as drf_exception_handler

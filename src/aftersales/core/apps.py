@@ -9,10 +9,12 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self):
-        from .middleware import connect_audit_receiver
+        from django.db.backends.signals import connection_created
+
+        from .sqlite_checkpoints import start_for_connection
 
         post_migrate.connect(refresh_planner_statistics, sender=self, dispatch_uid="aftersales_refresh_statistics")
-        connect_audit_receiver()
+        connection_created.connect(start_for_connection, dispatch_uid="aftersales_sqlite_checkpoints")
 
 
 def refresh_planner_statistics(using="default", plan=None, **kwargs) -> None:

@@ -1,6 +1,7 @@
 """Per-worker copies of data that changes rarely and is read on every write: SLA policies and their rules,
 escalation ladders, the desk and the holders of a position, service calendars, notification preferences,
-webhook endpoints (issue 12).
+webhook endpoints (issue 12), and permission sets under the role version (accounts/backends.py). Never who a
+request's user or API token is: that is read on every request.
 
 How a change reaches every worker (gunicorn runs several processes, huey another):
 

@@ -1,8 +1,6 @@
 """Generic, scoped page views. Every list and detail page goes through `visible()` (SEC-1)."""
 
-from auditlog.models import LogEntry
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import F
@@ -11,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import CreateView, DetailView, UpdateView
 from django_filters.views import FilterView
 
+from . import history
 from .errors import DomainError, StaleObject
 from .scoping import get_visible_or_404, is_staff_member, visible
 
@@ -102,7 +101,7 @@ class ScopedDetailView(ScopedMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         if is_staff_member(self.request.user):
-            context["audit_entries"] = audit_entries(self.object)
+            context["audit_entries"] = history.audit_entries(self.object)
         return context
 
 
@@ -162,16 +161,6 @@ class ScopedCreateView(ScopedMixin, AtomicFormMixin, CreateView):
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "user": self.request.user}
-
-
-def audit_entries(obj, limit: int = 50):
-    """SEC-2: who changed what, when and from where, newest first."""
-    content_type = ContentType.objects.get_for_model(type(obj))
-    return (
-        LogEntry.objects.filter(content_type=content_type, object_pk=str(obj.pk))
-        .select_related("actor", "content_type")
-        .order_by("-timestamp")[:limit]
-    )
 
 
 def bad_request(request, exception=None):

@@ -12,7 +12,8 @@ class CustomersConfig(AppConfig):
 
         from . import models
 
-        auditlog.register(models.Customer)
-        auditlog.register(models.Project)
-        auditlog.register(models.Milestone)
-        auditlog.register(models.DeadlineExtension)
+        # SEC-2 audits a row's own columns (its reverse relations are other rows, audited as themselves), not its key
+        # or timestamps: the history never shows internals.
+        for model in (models.Customer, models.Project, models.Milestone, models.DeadlineExtension):
+            auditlog.register(model, include_fields=[f.name for f in model._meta.get_fields() if f.concrete],
+                              exclude_fields=["id", "created_at", "updated_at"])

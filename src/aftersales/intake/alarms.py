@@ -37,10 +37,7 @@ from aftersales.assets.models import Device
 from aftersales.core import clock
 from aftersales.core.cache import WorkerCache
 from aftersales.core.errors import DomainError
-from aftersales.core.inserts import Insert, Update
-from aftersales.core.rows import CompiledByKey, instance_from
-from aftersales.customers.models import Project
-from aftersales.service import notices, services
+from aftersales.service import verbs
 from aftersales.service.models import OPEN_STATES, Channel, EventKind, Priority, ServiceRequest, State
 
 from .models import ActiveAlarm, AlarmEvent, AlarmOutcome, AlarmPriorityRule, DeviceAlias, IntegrationKey, hash_key
@@ -194,13 +191,6 @@ def devices_reachable(key: IntegrationKey):
 # What an alarm reads of its device and the device's project: the whole rows cost a quarter of an append.
 ALARM_DEVICE_FIELDS = ("name", "model", "serial_number", "location", "category", "project__name", "project__customer",
                        "project__branch")
-_DEVICE_COLUMNS = ("id", "project_id", "category_id", "name", "model", "serial_number", "location")
-_PROJECT_COLUMNS = {"id": "project_id", "name": "project__name", "customer_id": "project__customer_id",
-                    "branch_id": "project__branch_id"}
-# By serial number within a customer (and project): compiled once per process, as building it cost more than running it.
-_by_serial = CompiledByKey()
-
-
 def resolve_device(key: IntegrationKey, data: AlarmInput) -> tuple[Device | None, str]:
     """The device the event is about, within the key's customer (and project), or None and the reason."""
     def reachable():  # not built for the usual serial number: building it cost a tenth of an append
@@ -227,21 +217,11 @@ def resolve_device(key: IntegrationKey, data: AlarmInput) -> tuple[Device | None
 
 
 def _devices_with_serial(key: IntegrationKey, serial: str) -> list[Device]:
-    """At most two devices the key reaches with this serial number, each with its project (as select_related)."""
-    def build(serial, customer_id, project_id=None):
-        devices = Device.objects.filter(project__customer_id=customer_id, serial_number=serial)
-        if project_id is not None:
-            devices = devices.filter(project_id=project_id)
-        return devices.order_by("pk").values(*_DEVICE_COLUMNS, *_PROJECT_COLUMNS.values())[:2]
-
-    values = (serial, key.customer_id, key.project_id) if key.project_id else (serial, key.customer_id)
-    devices = []
-    for row in _by_serial.get(len(values), build).rows(*values):
-        device = instance_from(Device, {name: row[name] for name in _DEVICE_COLUMNS})
-        project = instance_from(Project, {name: row[column] for name, column in _PROJECT_COLUMNS.items()})
-        Device.project.field.set_cached_value(device, project)
-        devices.append(device)
-    return devices
+    """At most two devices the key reaches with this serial number, each with its project."""
+    devices = Device.objects.filter(project__customer_id=key.customer_id, serial_number=serial)
+    if key.project_id:
+        devices = devices.filter(project_id=key.project_id)
+    return list(devices.select_related("project").only(*ALARM_DEVICE_FIELDS).order_by("pk")[:2])
 
 
 # The rules, read once per worker and cleared by a save in this process (core/cache.py: others within its TTL).
@@ -321,15 +301,9 @@ def _process(key: IntegrationKey, data: AlarmInput, event: AlarmEvent, *, now, r
     return Result(event, message)
 
 
-_insert_events = Insert(AlarmEvent)  # no signal listens to alarm events
-
-
 def _save(event: AlarmEvent) -> None:
-    """A new event is inserted with an INSERT compiled once per process; a replayed one is updated."""
-    if event.pk is None:
-        _insert_events([event])
-    else:
-        event.save()
+    """A new event is inserted; a replayed one is updated."""
+    event.save(force_insert=event.pk is None)
 
 
 def _lock_device(device) -> None:
@@ -340,41 +314,20 @@ def _lock_device(device) -> None:
         list(Device.objects.select_for_update().filter(pk=device.pk).values_list("pk", flat=True))
 
 
-_insert_active = Insert(ActiveAlarm)  # no signal listens to active alarms
-_update_raised = Update(ActiveAlarm, ("request", "raised_at", "cleared_at"))
-_ACTIVE_COLUMNS = ("id", "device_id", "alarm_type", "request_id", "raised_at", "cleared_at")
-_ACTIVE_REQUEST_COLUMNS = {"id": "request_id", "number": "request__number", "state": "request__state"}
-_active_query = CompiledByKey()
-
-
-_recovery_query = CompiledByKey()
-
-
 def _latest_recovery(device, alarm_type):
     """When the pair last recovered (received events only), or None."""
-    def build(device_id, alarm_type):
-        return (AlarmEvent.objects.filter(device=device_id, alarm_type=alarm_type, raised=False)
-                .order_by("-occurred_at").values("occurred_at")[:1])
-
-    rows = _recovery_query.get("latest", build).rows(device.pk, alarm_type)
-    return rows[0]["occurred_at"] if rows else None
+    return (AlarmEvent.objects.filter(device=device.pk, alarm_type=alarm_type, raised=False)
+            .order_by("-occurred_at").values_list("occurred_at", flat=True).first())
 
 
 def _active(device, alarm_type) -> ActiveAlarm | None:
-    """The pair's row with what an alarm reads of its request (number and state; a recovery locks the whole row).
-    Read on every event, with a query compiled once per process."""
-    def build(device_id, alarm_type):
-        return (ActiveAlarm.objects.select_for_update().filter(device=device_id, alarm_type=alarm_type).order_by("pk")
-                .values(*_ACTIVE_COLUMNS, *_ACTIVE_REQUEST_COLUMNS.values())[:1])
+    """The pair's row, locked, with what an alarm reads of its request (number and state)."""
+    return (ActiveAlarm.objects.select_for_update().filter(device=device.pk, alarm_type=alarm_type)
+            .select_related("request").only(*ACTIVE_FIELDS).order_by("pk").first())
 
-    rows = _active_query.get("by device and type", build).rows(device.pk, alarm_type)
-    if not rows:
-        return None
-    row = rows[0]
-    active = instance_from(ActiveAlarm, {name: row[name] for name in _ACTIVE_COLUMNS})
-    request = instance_from(ServiceRequest, {name: row[column] for name, column in _ACTIVE_REQUEST_COLUMNS.items()})
-    ActiveAlarm.request.field.set_cached_value(active, request)
-    return active
+
+ACTIVE_FIELDS = ("device_id", "alarm_type", "request_id", "raised_at", "cleared_at", "request__number",
+                 "request__state")
 
 
 def _source_text(key, data, occurred) -> str:
@@ -399,13 +352,13 @@ def _open(key, data, device, occurred) -> ServiceRequest:
         _("Source: %(source)s") % {"source": key.name},
         _("Detail: %(detail)s") % {"detail": data.detail} if data.detail else "",
     ]
-    request = services.open_request(
+    request = verbs.open_request(
         by=None, project=device.project, priority=priority_for(data.alarm_type, device), channel=Channel.ALARM,
         title=title[:200], description="\n".join(line for line in lines if line), devices=[device],
         reporter_name=key.name[:100],
     )
-    services.record(request, EventKind.ALARM_RAISED, text=_source_text(key, data, occurred),  # after "created"
-                    **_event_data(key, data, occurred))
+    verbs.record_channel_event(request=request, kind=EventKind.ALARM_RAISED,  # after "created"
+                               text=_source_text(key, data, occurred), **_event_data(key, data, occurred))
     return request
 
 
@@ -414,7 +367,7 @@ def _open_row(key, data, device, occurred) -> ServiceRequest | None:
     try:
         with transaction.atomic():  # a savepoint: losing the race rolls back our request, not the event
             request = _open(key, data, device, occurred)
-            _insert_active([ActiveAlarm(device=device, alarm_type=data.alarm_type, request=request, raised_at=occurred)])
+            ActiveAlarm.objects.create(device=device, alarm_type=data.alarm_type, request=request, raised_at=occurred)
             return request
     except IntegrityError:
         if not ActiveAlarm.objects.filter(device=device, alarm_type=data.alarm_type).exists():
@@ -448,7 +401,8 @@ def _raise(key, data, device, occurred, now):
         text = _source_text(key, data, occurred)
         if again:
             text = _("Raised again after the recovery at %(cleared)s.") % {"cleared": local(active.cleared_at)} + "\n" + text
-        services.record(request, EventKind.ALARM_RAISED, at=now, text=text, again=again, **_event_data(key, data, occurred))
+        verbs.record_channel_event(request=request, kind=EventKind.ALARM_RAISED, at=now, text=text, again=again,
+                                   **_event_data(key, data, occurred))
         outcome, message = AlarmOutcome.APPENDED, _("Added to %(number)s.") % {"number": request.number}
     else:  # the desk closed or cancelled it while the device kept (or went back to) alarming
         request = _open(key, data, device, occurred)
@@ -456,7 +410,7 @@ def _raise(key, data, device, occurred, now):
         outcome, message = AlarmOutcome.OPENED, _("Opened %(number)s.") % {"number": request.number}
     active.raised_at = occurred if again else max(active.raised_at, occurred)
     active.cleared_at = None
-    _update_raised(active)
+    active.save(update_fields=["request", "raised_at", "cleared_at"])
     return outcome, request, message
 
 
@@ -483,31 +437,18 @@ def _clear(key, data, device, occurred, now):
         text += "\n" + data.detail
     can_close = request.state in UNDISPATCHED and request.assignee_id is None
     if can_close and key.auto_close_recovered:
-        _close_as_recovered(request, text=text + "\n" + _(
+        request = verbs.close_as_recovered(request=request, at=now, text=text + "\n" + _(
             "Nobody had been dispatched: the request is closed automatically as recovered."),
-            data=_event_data(key, data, occurred), now=now)
+            **_event_data(key, data, occurred))
         return AlarmOutcome.CLOSED, request, _("Recovery recorded; %(number)s closed as recovered.") % {
             "number": request.number}
     if request.state in OPEN_STATES:
         text += "\n" + (_("Automatic closing is off for this source: the desk decides.") if can_close
                         else _("An engineer is involved: the desk decides."))
-    services.record(request, EventKind.ALARM_CLEARED, at=now, text=text, closed=False, **_event_data(key, data, occurred))
+    verbs.record_channel_event(request=request, kind=EventKind.ALARM_CLEARED, at=now, text=text, closed=False,
+                               **_event_data(key, data, occurred))
     return AlarmOutcome.RECOVERED, request, _("Recovery recorded on %(number)s.") % {"number": request.number}
 
-
-def _close_as_recovered(request: ServiceRequest, *, text: str, data: dict, now) -> None:
-    """Close a request nobody was dispatched to: NEW/REPLIED → CANCELLED, recorded as a recovery.
-    (The state machine has no 'recovered' state; the timeline says why.) Caller holds the row lock."""
-    services.claim_version(request, None)  # a desk form open on the old version gets a 409, not a silent overwrite
-    services.move(request, State.CANCELLED)
-    request.save(update_fields=["state", "updated_at"])
-    services.recompute(request, now=now)
-    services.record(request, EventKind.ALARM_CLEARED, at=now, text=text, closed=True, **data)
-    notices.send(
-        "alarm_recovered", request, notices.desk(request),
-        subject=_("%(number)s closed: the device recovered") % {"number": request.number}, body=text,
-        dedupe_key=f"alarm-recovered-{request.pk}-{request.version}",
-    )
 
 
 # ------------------------------------------------------------------------------------------ the desk's tools

@@ -20,7 +20,6 @@ from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from aftersales.core.api_base import LeanFields
 
 from . import alarms
 from .models import AlarmOutcome, IntegrationKey
@@ -101,7 +100,7 @@ class OffsetDateTimeField(serializers.DateTimeField):
         return super().to_internal_value(value)
 
 
-class AlarmDeviceIn(LeanFields, serializers.Serializer):
+class AlarmDeviceIn(serializers.Serializer):
     serial = serializers.CharField(max_length=100, required=False, help_text="The device's serial number as registered.")
     manufacturer = serializers.CharField(max_length=100, required=False, allow_blank=True,
                                          help_text="Only needed when two of the customer's devices share a serial number.")
@@ -115,7 +114,7 @@ class AlarmDeviceIn(LeanFields, serializers.Serializer):
         return data
 
 
-class AlarmEventIn(LeanFields, serializers.Serializer):
+class AlarmEventIn(serializers.Serializer):
     device = AlarmDeviceIn()
     type = serializers.CharField(max_length=40, help_text="offline, video_loss, disk_error, tamper, storage_full or "
                                                           "another lower-case slug (letters, digits, _ ; '-' becomes '_').")

@@ -28,7 +28,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from aftersales.assets.models import Device
-from aftersales.core.api_base import AuditActorMixin, ErrorOut, ScopedPrimaryKeyField, require_perm, requires
+from aftersales.core.api_base import AuditActorMixin, ErrorOut, ScopedPrimaryKeyField, requires
 from aftersales.core.api_settings import VerbPermissions
 from aftersales.core.errors import DomainError, IllegalTransition
 from aftersales.core.filters import ScopedChoiceFilter

@@ -15,9 +15,11 @@ class IntakeConfig(AppConfig):
 
         post_migrate.connect(_default_rules_after_migrate, dispatch_uid="aftersales_intake_alarm_rules")
 
-        auditlog.register(models.IntegrationKey, exclude_fields=["key_hash"])
-        auditlog.register(models.DeviceAlias)
-        auditlog.register(models.AlarmPriorityRule)
+        # SEC-2 audits a row's own columns (its reverse relations are other rows, audited as themselves), not its key,
+        # timestamps or a key's hash and prefix: the history never shows internals.
+        for model in (models.IntegrationKey, models.DeviceAlias, models.AlarmPriorityRule):
+            auditlog.register(model, include_fields=[f.name for f in model._meta.get_fields() if f.concrete],
+                              exclude_fields=["id", "created_at", "last_used_at", "key_hash", "prefix"])
 
 
 def _default_rules_after_migrate(sender, app_config=None, **kwargs):

@@ -26,7 +26,7 @@ from django.urls import reverse
 from aftersales.assets.models import Device
 from aftersales.core import clock
 from aftersales.core.scoping import visible
-from aftersales.service import services
+from aftersales.service import verbs
 from aftersales.service.models import Channel, EventKind, Priority, ServiceRequest, TimelineEvent
 
 from .models import ReportThrottle
@@ -177,25 +177,18 @@ def report_from_label(*, device: Device, reporter_name: str, reporter_phone: str
     """Issue 11 §2: an anonymous report from a device's label opens a general request on the device's project,
     channel "label", reporter not verified (the desk confirms). One transaction: over a limit, or on any
     error, nothing is written, the counters included, and a stored photo is removed again."""
-    stored = []
-    try:
-        with transaction.atomic():
-            now = clock.now()
-            _take(f"device:{device.pk}", DEVICE_LIMIT, now)
-            _take(f"address:{address}", ADDRESS_LIMIT, now)
-            request = services.open_request(
-                by=None, project=device.project, priority=Priority.GENERAL, channel=Channel.LABEL,
-                title=title_from(description), description=description.strip(), devices=[device],
-                reporter_name=reporter_name, reporter_phone=reporter_phone, reporter_verified=False,
-            )
-            if photo is not None:
-                stored = services.add_attachments(request=request, by=None, uploads=[photo])
-            # Windows that have ended count nothing any more; the table stays as small as the traffic.
-            ReportThrottle.objects.filter(window_start__lt=now - timedelta(days=2)).delete()
-    except BaseException:
-        for attachment in stored:
-            attachment.file.storage.delete(attachment.file.name)
-        raise
+    with transaction.atomic():
+        now = clock.now()
+        _take(f"device:{device.pk}", DEVICE_LIMIT, now)
+        _take(f"address:{address}", ADDRESS_LIMIT, now)
+        request = verbs.open_request(
+            by=None, project=device.project, priority=Priority.GENERAL, channel=Channel.LABEL,
+            title=title_from(description), description=description.strip(), devices=[device],
+            reporter_name=reporter_name, reporter_phone=reporter_phone, reporter_verified=False,
+            uploads=[photo] if photo is not None else [],
+        )
+        # Windows that have ended count nothing any more; the table stays as small as the traffic.
+        ReportThrottle.objects.filter(window_start__lt=now - timedelta(days=2)).delete()
     return request
 
 

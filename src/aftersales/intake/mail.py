@@ -62,7 +62,7 @@ from aftersales.core.scoping import visible
 from aftersales.service import attachments as attachment_checks
 from aftersales.service import notices
 from aftersales.service.models import OPEN_STATES, Channel, EventKind, Priority, ServiceRequest, TimelineEvent
-from aftersales.service.services import open_request, record
+from aftersales.service import verbs
 
 from .models import InboundMail, MailState
 
@@ -576,8 +576,8 @@ def refusal_note(refused: list[str]) -> str:
 
 def record_files(request, *, stored, refused, by, mail) -> None:
     if stored or refused:
-        record(request, EventKind.ATTACHMENT, actor=by, text=refusal_note(refused), files=stored,
-               refused=refused, mail=mail.pk)
+        verbs.record_channel_event(request=request, kind=EventKind.ATTACHMENT, by=by, text=refusal_note(refused),
+                                   files=stored, refused=refused, mail=mail.pk)
 
 
 def append_mail(mail: InboundMail, parsed: ParsedMail, request: ServiceRequest, *, actor, written: list,
@@ -598,7 +598,8 @@ def append_mail(mail: InboundMail, parsed: ParsedMail, request: ServiceRequest, 
     data = {"from": parsed.sender, "subject": parsed.subject, "mail": mail.pk, "files": stored, "refused": refused}
     if added_by is not None:
         data["added_by"] = added_by.display_name
-    return record(request, EventKind.MAIL, actor=added_by or actor, text=text.strip(), **data)
+    return verbs.record_channel_event(request=request, kind=EventKind.MAIL, by=added_by or actor, text=text.strip(),
+                                      **data)
 
 
 def notify_staff(request, mail: InboundMail, parsed: ParsedMail, *, sender_user) -> None:
@@ -719,25 +720,18 @@ class Sender:
                 "minutes": int(reopen_interval().total_seconds() // 60)})
             return
         try:
-            with transaction.atomic():
-                follow_up = open_request(
-                    by=contact, project=request.project, priority=request.priority, channel=Channel.EMAIL,
-                    title=(_("Follow-up of %(number)s: %(title)s") % {"number": request.number, "title": request.title})[:TITLE_MAX],
-                    description=_clip(strip_quoted(parsed.text)) or parsed.subject or request.title,
-                    devices=list(request.devices.all()),
-                )
+            follow_up = verbs.open_follow_up(
+                of=request, by=contact, channel=Channel.EMAIL,
+                title=(_("Follow-up of %(number)s: %(title)s") % {"number": request.number, "title": request.title})[:TITLE_MAX],
+                description=_clip(strip_quoted(parsed.text)) or parsed.subject or request.title,
+                note=_("Opened by a reply to the closed request %(number)s.") % {"number": request.number},
+                mail=mail.pk, **{"from": parsed.sender, "subject": parsed.subject})
         except DomainError as error:
             _conclude(mail, MailState.TRIAGE, request=request, reason=_(
                 "The request could not be opened: %(error)s") % {"error": error.message})
             return
-        record(follow_up, EventKind.MAIL, actor=contact, text=_("Opened by a reply to the closed request %(number)s.") % {
-            "number": request.number}, mail=mail.pk, follow_up_of=request.pk, follow_up_of_number=request.number,
-            **{"from": parsed.sender, "subject": parsed.subject})
         stored, refused = store_files(follow_up, parsed.files, by=contact, written=written)
         record_files(follow_up, stored=stored, refused=refused, by=contact, mail=mail)
-        record(request, EventKind.MAIL, actor=contact, text=_("Reopened by mail as %(number)s.") % {"number": follow_up.number},
-               mail=mail.pk, follow_up=follow_up.pk, follow_up_number=follow_up.number,
-               **{"from": parsed.sender, "subject": parsed.subject})
         _conclude(mail, MailState.CREATED, request=follow_up, reason=_("Follow-up of the closed request %(number)s.") % {
             "number": request.number})
 
@@ -765,11 +759,10 @@ class Sender:
                 "project name): choose the project.") % {"customer": customer.name})
             return
         try:
-            with transaction.atomic():
-                request = open_request(
-                    by=self.contact, project=project, priority=Priority.GENERAL, channel=Channel.EMAIL,
-                    title=title_of(parsed), description=_clip(parsed.text) or parsed.subject or title_of(parsed),
-                )
+            request = verbs.open_request(
+                by=self.contact, project=project, priority=Priority.GENERAL, channel=Channel.EMAIL,
+                title=title_of(parsed), description=_clip(parsed.text) or parsed.subject or title_of(parsed),
+            )
         except DomainError as error:
             _conclude(mail, MailState.TRIAGE, customer=customer, reason=_(
                 "The request could not be opened: %(error)s") % {"error": error.message})

@@ -13,7 +13,7 @@ from aftersales.core import clock
 from aftersales.core.errors import DomainError, IllegalTransition
 from aftersales.core.scoping import SEE_ALL_BRANCHES, is_staff_member, visible
 from aftersales.service.models import OPEN_STATES, Channel, EventKind, Priority, ServiceRequest
-from aftersales.service.services import _locked, open_request, record
+from aftersales.service import verbs
 
 from . import mail as mail_intake
 from .models import InboundMail, MailState
@@ -76,17 +76,15 @@ def create_request_from_mail(*, mail, by, project, priority: str = Priority.GENE
             reporter = (get_user_model().objects
                         .filter(email__iexact=parsed.sender, customer_id=project.customer_id, is_active=True)
                         .order_by("pk").first()) if parsed.sender else None
-            request = open_request(
-                by=by, project=project, priority=priority, channel=Channel.EMAIL,
+            request = verbs.open_request(
+                by=by, reporter=reporter, project=project, priority=priority, channel=Channel.EMAIL,
                 title=(title.strip() or mail_intake.title_of(parsed))[:mail_intake.TITLE_MAX],
                 description=mail_intake._clip(parsed.text) or parsed.subject or mail_intake.title_of(parsed),
                 reporter_name=(parsed.sender_name or parsed.sender)[:100],
             )
-            if reporter is not None:
-                request.reporter = reporter
-                request.save(update_fields=["reporter", "updated_at"])
-            record(request, EventKind.MAIL, actor=by, text=_("Opened by the desk from a mail of %(sender)s.") % {
-                "sender": parsed.sender_label}, mail=mail.pk, **{"from": parsed.sender, "subject": parsed.subject})
+            verbs.record_channel_event(
+                request=request, kind=EventKind.MAIL, by=by, mail=mail.pk, **{"from": parsed.sender, "subject": parsed.subject},
+                text=_("Opened by the desk from a mail of %(sender)s.") % {"sender": parsed.sender_label})
             stored, refused = mail_intake.store_files(request, parsed.files, by=reporter, written=written)
             mail_intake.record_files(request, stored=stored, refused=refused, by=by, mail=mail)
             mail.state, mail.request, mail.customer_id, mail.processed_at = (
@@ -129,13 +127,6 @@ def dismiss_mail(*, mail, by, reason: str = "") -> InboundMail:
     return mail
 
 
-@transaction.atomic
 def confirm_reporter(*, request, by) -> ServiceRequest:
     """The desk called the reporter of a label report back (or otherwise checked it): reporter verified."""
-    request = _locked(request)
-    if request.reporter_verified:
-        raise IllegalTransition(_("The reporter is verified already."))
-    request.reporter_verified = True
-    request.save(update_fields=["reporter_verified", "updated_at"])
-    record(request, EventKind.REPORTER_VERIFIED, actor=by)
-    return request
+    return verbs.verify_reporter(request=request, by=by)

@@ -19,12 +19,11 @@ from aftersales.core.forms import style_fields
 from aftersales.core.scoping import get_visible_or_404
 from aftersales.core.views import ScopedMixin
 from aftersales.customers.models import Project
-from aftersales.service import attachments, services
+from aftersales.service import attachments, verbs
 from aftersales.service.forms import PortalRequestForm
 from aftersales.service.models import Channel, EventKind, State
 from aftersales.service.views import (
-    DEVICE_CHOICES_LIMIT, add_domain_error, atomic_with_files, device_choices, error_status, priority_choices,
-    store_uploads,
+    DEVICE_CHOICES_LIMIT, add_domain_error, device_choices, error_status, priority_choices,
 )
 
 from . import labels
@@ -174,9 +173,8 @@ class LabelScan(View):
         form = LabelRequestForm(request.POST, request.FILES, user=request.user, device=self.device)
         if form.is_valid():
             try:
-                with atomic_with_files() as stored:
-                    created = services.open_request(by=request.user, **form.open_arguments())
-                    store_uploads(created, form.cleaned_data["attachments"], by=request.user, stored=stored)
+                created = verbs.open_request(by=request.user, uploads=form.cleaned_data["attachments"],
+                                             **form.open_arguments())
             except DomainError as error:
                 add_domain_error(form, error)
             else:

@@ -13,5 +13,8 @@ class NotifyConfig(AppConfig):
         from . import models
 
         # SEC-2: who pointed the robots where. The secret is never logged; the address carries a robot's key.
-        auditlog.register(models.WebhookEndpoint, exclude_fields=["secret"], mask_fields=["url"],
+        # Its own columns only, not its key or timestamps: the history never shows internals.
+        auditlog.register(models.WebhookEndpoint,
+                          include_fields=[f.name for f in models.WebhookEndpoint._meta.get_fields() if f.concrete],
+                          exclude_fields=["id", "created_at", "updated_at", "secret"], mask_fields=["url"],
                           mask_callable="aftersales.notify.models.mask_url")

@@ -23,8 +23,6 @@ from django.utils.translation import gettext as _
 from aftersales.core import clock
 from aftersales.core.cache import WorkerCache
 from aftersales.core.errors import IllegalTransition
-from aftersales.core.inserts import Insert
-from aftersales.core.rows import CompiledByKey
 
 from . import channels
 from .models import EVENT_NAME, Channel, EndpointKind, NotificationPreference, OutboxMessage, WebhookEndpoint
@@ -94,30 +92,25 @@ def enqueue(*, event: str, about: Model | None, subject: str, body: str, dedupe_
                           recipients=recipients, url=url, payload=payload)])
 
 
-_insert_messages = Insert(OutboxMessage, ignore_conflicts=True)  # nothing listens to an outbox row's save
-_by_dedupe_keys = CompiledByKey()  # the query for n keys, compiled once per process (core.rows.CompiledValues)
-
-
 def enqueue_many(messages: Iterable[Message]) -> None:
-    """`enqueue` for several events at once (the SLA sweep): one INSERT for all their rows, and one query to
+    """`enqueue` for several events at once (the SLA sweep): one bulk_create for all their rows, and one query to
     find the rows to nudge after the commit. No other query while preferences and endpoints are cached."""
     now = clock.now()
     rows = [row for message in messages for row in _rows(message, now)]
     if not rows:
         return
     with transaction.atomic(savepoint=False):  # the caller's transaction, or one of our own
-        _insert_messages(rows)  # a repeat of the same event adds nothing
+        # A repeat of the same event adds nothing (the outbox's unique dedupe constraints); nothing listens to an
+        # outbox row's save.
+        OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True)
         keys = sorted({row.dedupe_key for row in rows if row.channel != Channel.INAPP})
         if keys:
             # Our rows' ids (ignore_conflicts returns none) by the dedupe_key index; whether they are due is decided
             # here, so that SQLite cannot prefer the index of all unsent messages (a backlog made each call scan it).
-            def query(*keys):
-                return OutboxMessage.objects.filter(dedupe_key__in=keys).order_by().values("pk", "sent_at", "next_attempt_at")
-
-            # The few keys of one event: compiled once per process; the sweep's thousands: built each time.
-            rows = _by_dedupe_keys.get(len(keys), query).rows(*keys) if len(keys) <= 4 else query(*keys)
-            due = [row["pk"] for row in rows
-                   if row["sent_at"] is None and row["next_attempt_at"] is not None and row["next_attempt_at"] <= now]
+            written = (OutboxMessage.objects.filter(dedupe_key__in=keys).order_by()
+                       .values_list("pk", "sent_at", "next_attempt_at"))
+            due = [pk for pk, sent_at, next_attempt_at in written
+                   if sent_at is None and next_attempt_at is not None and next_attempt_at <= now]
             transaction.on_commit(partial(_nudge, due), robust=True)
 
 

@@ -1,6 +1,5 @@
 """Service requests over the API: scoped, documented, 400 with field messages, 409 on illegal moves."""
 
-from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext
@@ -15,15 +14,15 @@ from rest_framework.response import Response
 from aftersales.accounts.models import DISPLAY_NAME_FIELDS, Position, User, display_name
 from aftersales.assets.models import Device
 from aftersales.core import clock
-from aftersales.core.api_base import AuditActorMixin, ErrorOut, LeanFields, ScopedPrimaryKeyField, require_perm, requires
+from aftersales.core.api_base import AuditActorMixin, ErrorOut, ScopedPrimaryKeyField, require_perm, requires
 from aftersales.core.api_settings import VerbPermissions
 from aftersales.core.filters import ScopedChoiceFilter
-from aftersales.core.rows import CompiledByKey, CompiledValues, api_row, api_rows, api_value, row_id
+from aftersales.core.rows import api_row, api_rows, api_value, row_id
 from aftersales.core import scoping
 from aftersales.core.scoping import EVERYTHING, Scope, get_visible_or_404, visible
 from aftersales.customers.models import Customer, Project
 
-from . import attachments, dispatching, selectors, services
+from . import dispatching, selectors, verbs
 from .models import (
     OPEN_STATES, Attachment, Channel, IncidentReport, Priority, ServiceMode, ServiceRequest, State, Target, TimelineEvent, WorkOrder,
     WorkOrderState, WorkResult,
@@ -116,52 +115,32 @@ class RequestOut(RequestListOut):
 
 
 _ACTOR_FIELDS = [f"actor__{field}" for field in DISPLAY_NAME_FIELDS]
-# The request page's related rows, by request id: compiled once per process (core.rows.CompiledValues).
-_request_devices = CompiledValues(lambda pk: Device.objects.filter(requests=pk).values("pk"))
-_request_targets = CompiledValues(lambda pk: Target.objects.filter(request=pk).values(*TargetOut.Meta.fields))
-_request_events = CompiledValues(lambda pk: TimelineEvent.objects.filter(request=pk).values(
-    "id", "kind", "at", "text", "data", *_ACTOR_FIELDS))
-
-
-_REQUEST_FIELDS = [f for f in RequestOut.Meta.fields if f not in ("devices", "targets", "events")]
-_request_rows = CompiledByKey()  # by scope_key: users with the same key see the same rows
-
-
-def _request_row(pk, user) -> dict | None:
-    """The request's own columns if `user` (None: anyone) may see it."""
-    pk = row_id(pk)
-    if pk is None:
-        return None
-
-    scope = Scope(EVERYTHING) if user is None else scoping.scope_of(user)
-
-    def build(pk):
-        return scope.apply(ServiceRequest.objects.order_by()).filter(pk=pk).values(*_REQUEST_FIELDS)
-
-    rows = _request_rows.get(scope, build).rows(pk)
-    return rows[0] if rows else None
+_REQUEST_FIELDS = tuple(f for f in RequestOut.Meta.fields if f not in ("devices", "targets", "events"))
 
 
 def request_out(pk, user=None) -> dict:
-    """RequestOut's body from four narrow queries compiled once, without model instances (the request page API
-    is hot). A request `user` may not see (None: anyone) is a 404."""
-    row = _request_row(pk, user)
-    if row is None:
+    """RequestOut's body without model instances (the request page API is hot). A request `user` may not see is a
+    404; `user` None reads any request (an answer to a verb that already checked the scope)."""
+    pk = row_id(pk)
+    scope = Scope(EVERYTHING) if user is None else scoping.scope_of(user)
+    page = None if pk is None else selectors.request_page(pk, scope, fields=_REQUEST_FIELDS,
+                                                          target_fields=tuple(TargetOut.Meta.fields))
+    if page is None:
         raise Http404
-    pk = row["id"]
+    row, devices, targets, events = page
     out = api_row(row)
-    out["devices"] = [device["pk"] for device in _request_devices.rows(pk)]
-    out["targets"] = api_rows(_request_targets.rows(pk))
+    out["devices"] = devices
+    out["targets"] = api_rows(targets)
     out["events"] = [
         {"id": e["id"], "kind": e["kind"], "at": api_value(e["at"]),
          "actor": display_name(*(e[field] for field in _ACTOR_FIELDS)) if e["actor__username"] is not None else None,
          "text": e["text"], "data": e["data"]}
-        for e in _request_events.rows(pk)
+        for e in events
     ]
     return {name: out[name] for name in RequestOut.Meta.fields}
 
 
-class OpenRequestIn(LeanFields, serializers.Serializer):
+class OpenRequestIn(serializers.Serializer):
     project = ScopedPrimaryKeyField(queryset=Project.objects.all())
     priority = serializers.ChoiceField(choices=Priority.choices)
     channel = serializers.ChoiceField(choices=Channel.choices, required=False)
@@ -175,7 +154,8 @@ class OpenRequestIn(LeanFields, serializers.Serializer):
 
 
 class VersionIn(serializers.Serializer):
-    version = serializers.IntegerField(required=False, help_text="The version you saw; a stale one is a 409.")
+    version = serializers.IntegerField(min_value=1, max_value=2**31 - 1,
+                                       help_text="The request's version you saw; a stale one is a 409.")
 
 
 class ReplyIn(VersionIn):
@@ -201,7 +181,7 @@ class ArriveIn(serializers.Serializer):
         return data
 
 
-class ReasonIn(serializers.Serializer):
+class ReasonIn(VersionIn):
     reason = serializers.CharField()
 
 
@@ -214,12 +194,16 @@ class TextIn(serializers.Serializer):
     text = serializers.CharField()
 
 
-class AdvisorIn(serializers.Serializer):
+class ContingencyIn(VersionIn):
+    text = serializers.CharField()
+
+
+class AdvisorIn(VersionIn):
     advisor = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(position=Position.TECHNICAL_ADVISOR, is_active=True))
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class WorkOrderIn(serializers.Serializer):
+class WorkOrderIn(VersionIn):
     actions = serializers.CharField()
     parts_used = serializers.CharField(required=False, allow_blank=True, default="")
     minutes_spent = serializers.IntegerField(min_value=0, max_value=100000)
@@ -308,15 +292,8 @@ class ServiceRequestViewSet(AuditActorMixin, mixins.ListModelMixin, mixins.Retri
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         fields.setdefault("channel", Channel.PORTAL if request.user.customer_id else Channel.PHONE)
-        created = services.open_request(by=request.user, **fields)
-        # Answered from memory (open_request keeps its targets, devices and event), formatted as request_out does.
-        out = api_row({name: created.serializable_value(name) for name in RequestOut.Meta.fields
-                       if name not in ("devices", "targets", "events")})
-        out["devices"] = [device.pk for device in created.devices.all()]
-        out["targets"] = api_rows({name: getattr(t, name) for name in TargetOut.Meta.fields} for t in created.targets.all())
-        out["events"] = [{"id": e.pk, "kind": e.kind, "at": api_value(e.at), "actor": e.actor.display_name if e.actor else None,
-                          "text": e.text, "data": e.data} for e in created.events.all()]
-        return Response({name: out[name] for name in RequestOut.Meta.fields}, status=201)
+        created = verbs.open_request(by=request.user, **fields)
+        return Response(request_out(created.pk), status=201)
 
     @extend_schema(parameters=QUEUE_PARAMETERS, responses={200: RequestListOut(many=True), 400: ErrorOut})
     @action(detail=False, methods=["get"], filter_backends=[])
@@ -332,7 +309,7 @@ class ServiceRequestViewSet(AuditActorMixin, mixins.ListModelMixin, mixins.Retri
     def reply(self, request, pk=None):
         data = ReplyIn(data=request.data)
         data.is_valid(raise_exception=True)
-        return self._out(services.reply(request=self._request(), by=request.user, **data.validated_data))
+        return self._out(verbs.reply(request=self._request(), by=request.user, **data.validated_data))
 
     @extend_schema(request=DispatchIn, responses={200: RequestOut, **ERRORS})
     @action(detail=True, methods=["post"], url_path="dispatch")
@@ -340,7 +317,7 @@ class ServiceRequestViewSet(AuditActorMixin, mixins.ListModelMixin, mixins.Retri
     def assign(self, request, pk=None):
         data = DispatchIn(data=request.data, context={"user": request.user})
         data.is_valid(raise_exception=True)
-        return self._out(services.dispatch(request=self._request(), by=request.user, **data.validated_data))
+        return self._out(verbs.dispatch(request=self._request(), by=request.user, **data.validated_data))
 
     @extend_schema(responses={200: SuggestionOut(many=True), **ERRORS})
     @action(detail=True, methods=["get"])
@@ -353,7 +330,7 @@ class ServiceRequestViewSet(AuditActorMixin, mixins.ListModelMixin, mixins.Retri
     @action(detail=True, methods=["post"])
     @requires("service.work_on_request")
     def depart(self, request, pk=None):
-        return self._out(services.depart(request=self._request(), by=request.user))
+        return self._out(verbs.depart(request=self._request(), by=request.user))
 
     @extend_schema(request=ArriveIn, responses={200: RequestOut, **ERRORS})
     @action(detail=True, methods=["post"])
@@ -363,18 +340,14 @@ class ServiceRequestViewSet(AuditActorMixin, mixins.ListModelMixin, mixins.Retri
         data = ArriveIn(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        target = self._request()
-        with transaction.atomic():
-            if fields.get("photo"):
-                fields["photo"] = attachments.store(target, fields["photo"], by=request.user)
-            return self._out(services.arrive(request=target, by=request.user, **fields))
+        return self._out(verbs.arrive(request=self._request(), by=request.user, **fields))
 
     @extend_schema(request=None, responses={200: RequestOut, **ERRORS})
     @action(detail=True, methods=["post"])
     @requires("service.work_on_request")
     def leave(self, request, pk=None):
         target = self._request()
-        services.leave(request=target, by=request.user)
+        verbs.leave(request=target, by=request.user)
         return self._out(target)
 
     @extend_schema(request=ReasonIn, responses={200: RequestOut, **ERRORS})
@@ -384,13 +357,15 @@ class ServiceRequestViewSet(AuditActorMixin, mixins.ListModelMixin, mixins.Retri
         """Stop the clock: time lost because of the owner, with the reason."""
         data = ReasonIn(data=request.data)
         data.is_valid(raise_exception=True)
-        return self._out(services.pause(request=self._request(), by=request.user, **data.validated_data))
+        return self._out(verbs.pause(request=self._request(), by=request.user, **data.validated_data))
 
-    @extend_schema(request=None, responses={200: RequestOut, **ERRORS})
+    @extend_schema(request=VersionIn, responses={200: RequestOut, **ERRORS})
     @action(detail=True, methods=["post"])
     @requires("service.handle_request")
     def resume(self, request, pk=None):
-        return self._out(services.resume(request=self._request(), by=request.user))
+        data = VersionIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._out(verbs.resume(request=self._request(), by=request.user, **data.validated_data))
 
     @extend_schema(request=PriorityIn, responses={200: RequestOut, **ERRORS})
     @action(detail=True, methods=["post"])
@@ -398,7 +373,7 @@ class ServiceRequestViewSet(AuditActorMixin, mixins.ListModelMixin, mixins.Retri
     def priority(self, request, pk=None):
         data = PriorityIn(data=request.data)
         data.is_valid(raise_exception=True)
-        return self._out(services.change_priority(request=self._request(), by=request.user, **data.validated_data))
+        return self._out(verbs.change_priority(request=self._request(), by=request.user, **data.validated_data))
 
     @extend_schema(request=TextIn, responses={200: RequestOut, **ERRORS})
     @action(detail=True, methods=["post"])
@@ -406,17 +381,18 @@ class ServiceRequestViewSet(AuditActorMixin, mixins.ListModelMixin, mixins.Retri
         data = TextIn(data=request.data)
         data.is_valid(raise_exception=True)
         target = self._request()
-        services.comment(request=target, by=request.user, **data.validated_data)
+        verbs.comment(request=target, by=request.user, **data.validated_data)
         return self._out(target)
 
-    @extend_schema(request=TextIn, responses={200: RequestOut, **ERRORS})
+    @extend_schema(request=ContingencyIn, responses={200: RequestOut, **ERRORS})
     @action(detail=True, methods=["post"])
     @requires("service.handle_request")
     def contingency(self, request, pk=None):
         """SRQ-5: record the contingency plan agreed with the user (e.g. a spare unit lent)."""
-        data = TextIn(data=request.data)
+        data = ContingencyIn(data=request.data)
         data.is_valid(raise_exception=True)
-        return self._out(services.record_contingency(request=self._request(), by=request.user, plan=data.validated_data["text"]))
+        return self._out(verbs.record_contingency(request=self._request(), by=request.user,
+                                                  version=data.validated_data["version"], plan=data.validated_data["text"]))
 
     @extend_schema(request=AdvisorIn, responses={200: RequestOut, **ERRORS})
     @action(detail=True, methods=["post"])
@@ -425,7 +401,7 @@ class ServiceRequestViewSet(AuditActorMixin, mixins.ListModelMixin, mixins.Retri
         """SRQ-9: hand a hard problem to the technical advisor pool."""
         data = AdvisorIn(data=request.data)
         data.is_valid(raise_exception=True)
-        return self._out(services.hand_to_advisor(request=self._request(), by=request.user, **data.validated_data))
+        return self._out(verbs.hand_to_advisor(request=self._request(), by=request.user, **data.validated_data))
 
     @extend_schema(request=ReasonIn, responses={200: RequestOut, **ERRORS})
     @action(detail=True, methods=["post"])
@@ -433,7 +409,7 @@ class ServiceRequestViewSet(AuditActorMixin, mixins.ListModelMixin, mixins.Retri
     def cancel(self, request, pk=None):
         data = ReasonIn(data=request.data)
         data.is_valid(raise_exception=True)
-        return self._out(services.cancel(request=self._request(), by=request.user, **data.validated_data))
+        return self._out(verbs.cancel(request=self._request(), by=request.user, **data.validated_data))
 
     @extend_schema(request=WorkOrderIn, responses={201: WorkOrderOut, **ERRORS})
     @action(detail=True, methods=["post"], url_path="work-orders")
@@ -443,10 +419,8 @@ class ServiceRequestViewSet(AuditActorMixin, mixins.ListModelMixin, mixins.Retri
         data = WorkOrderIn(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        target = self._request()
-        with transaction.atomic():
-            stored = [attachments.store(target, upload, by=request.user) for upload in fields.pop("attachments")]
-            work_order = services.submit_work_order(request=target, by=request.user, attachments=stored, **fields)
+        work_order = verbs.submit_work_order(request=self._request(), by=request.user, uploads=fields.pop("attachments"),
+                                             **fields)
         return Response(WorkOrderOut(work_order).data, status=201)
 
     @extend_schema(methods=["GET"], responses={200: AttachmentOut(many=True)})
@@ -459,7 +433,7 @@ class ServiceRequestViewSet(AuditActorMixin, mixins.ListModelMixin, mixins.Retri
         if request.method == "POST":
             data = AttachmentsIn(data=request.data)
             data.is_valid(raise_exception=True)
-            stored = services.add_attachments(request=target, by=request.user, uploads=data.validated_data["files"])
+            stored = verbs.add_attachments(request=target, by=request.user, uploads=data.validated_data["files"])
             return Response(AttachmentOut(stored, many=True).data, status=201)
         return Response(AttachmentOut(target.attachments.all(), many=True).data)
 
@@ -479,7 +453,7 @@ class WorkOrderViewSet(AuditActorMixin, viewsets.ReadOnlyModelViewSet):
     def confirm(self, request, pk=None):
         data = ConfirmIn(data=request.data)
         data.is_valid(raise_exception=True)
-        work_order = services.confirm_work_order(work_order=self.get_object(), by=request.user, via="portal", **data.validated_data)
+        work_order = verbs.confirm_work_order(work_order=self.get_object(), by=request.user, via="portal", **data.validated_data)
         return Response(WorkOrderOut(work_order).data)
 
     @extend_schema(request=RejectIn, responses={200: WorkOrderOut, **ERRORS})
@@ -488,7 +462,7 @@ class WorkOrderViewSet(AuditActorMixin, viewsets.ReadOnlyModelViewSet):
     def reject(self, request, pk=None):
         data = RejectIn(data=request.data)
         data.is_valid(raise_exception=True)
-        work_order = services.reject_work_order(work_order=self.get_object(), by=request.user, via="portal", **data.validated_data)
+        work_order = verbs.reject_work_order(work_order=self.get_object(), by=request.user, via="portal", **data.validated_data)
         return Response(WorkOrderOut(work_order).data)
 
 
@@ -499,7 +473,9 @@ class IncidentReportOut(serializers.ModelSerializer):
                   "confirmed_at", "confirmed_by", "rejection_reason", "version"]
 
 
-class IncidentReportIn(VersionIn):
+class IncidentReportIn(serializers.Serializer):
+    version = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=2**31 - 1,
+                                       help_text="The report's version you saw; none for the first draft.")
     request = ScopedPrimaryKeyField(queryset=ServiceRequest.objects.all())
     cause = serializers.CharField()
     impact = serializers.CharField()
@@ -534,7 +510,7 @@ class IncidentReportViewSet(AuditActorMixin, mixins.CreateModelMixin, viewsets.R
         data = IncidentReportIn(data=request.data, context={"user": request.user})
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        report = services.save_incident_report(request=fields.pop("request"), by=request.user, **fields)
+        report = verbs.save_incident_report(request=fields.pop("request"), by=request.user, **fields)
         return Response(IncidentReportOut(report).data, status=201)
 
     @extend_schema(request=VersionIn, responses={200: IncidentReportOut, **ERRORS})
@@ -543,7 +519,7 @@ class IncidentReportViewSet(AuditActorMixin, mixins.CreateModelMixin, viewsets.R
     def submit(self, request, pk=None):
         data = VersionIn(data=request.data)
         data.is_valid(raise_exception=True)
-        return Response(IncidentReportOut(services.submit_incident_report(report=self.get_object(), by=request.user,
+        return Response(IncidentReportOut(verbs.submit_incident_report(report=self.get_object(), by=request.user,
                                                                           **data.validated_data)).data)
 
     @extend_schema(request=AnswerIn, responses={200: IncidentReportOut, **ERRORS})
@@ -553,7 +529,7 @@ class IncidentReportViewSet(AuditActorMixin, mixins.CreateModelMixin, viewsets.R
         """The customer confirms (`accept: true`) or rejects with a `reason`."""
         data = AnswerIn(data=request.data)
         data.is_valid(raise_exception=True)
-        return Response(IncidentReportOut(services.answer_incident_report(report=self.get_object(), by=request.user,
+        return Response(IncidentReportOut(verbs.answer_incident_report(report=self.get_object(), by=request.user,
                                                                           via="portal", **data.validated_data)).data)
 
 

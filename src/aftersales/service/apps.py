@@ -25,13 +25,8 @@ class ServiceConfig(AppConfig):
             signal.connect(calendars.holiday_year_changed, sender=models.HolidayYear, dispatch_uid=f"year_changed_{signal}")
         post_save.connect(calendars.work_calendar_changed, sender=models.WorkCalendar, dispatch_uid="work_calendar_changed")
 
-        for model in (models.WorkOrder, models.IncidentReport, models.SlaPolicy,
-                      models.SlaTargetRule, models.EscalationRule, models.WorkCalendar, models.CalendarDay):
-            auditlog.register(model, exclude_fields=["public_token", "version"])
-        # SEC-2 audits what people decide. A request's due times, next check and escalation level are derived
-        # from the clock log (and the escalations are on its timeline); updated_at changes with everything.
-        # Reverse relations (targets, events, the incident report …) are other rows, audited as themselves.
-        reverse = [f.name for f in models.ServiceRequest._meta.get_fields() if f.auto_created and not f.concrete]
-        auditlog.register(models.ServiceRequest, exclude_fields=[
-            "public_token", "version", "updated_at", "reply_due_at", "resolve_due_at", "next_due_at", "next_check_at",
-            "due_provisional", "escalation_level", *reverse])
+        # Requests, work orders and incident reports are written only by the verbs, whose timeline lines are their
+        # audit (service/timeline.py); auditlog audits the configuration edited in the admin.
+        for model in (models.SlaPolicy, models.SlaTargetRule, models.EscalationRule, models.WorkCalendar,
+                      models.CalendarDay):
+            auditlog.register(model)

@@ -60,7 +60,7 @@ def import_public_year(year: int) -> bool:
 
 
 def recompute_after_change(**scope) -> None:
-    """After the change commits, move the due times of the open requests it can touch (services.recompute_open_requests)."""
+    """After the change commits, move the due times of the open requests it can touch (clock.recompute_open_requests)."""
     from .tasks import recompute_open_requests
 
     transaction.on_commit(lambda: recompute_open_requests(**scope))

@@ -2,6 +2,7 @@
 base (branch) or last reported position to the site, and current load; each rank carries its reasons."""
 
 from dataclasses import dataclass, field
+from math import asin, cos, radians, sin, sqrt
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q
@@ -11,7 +12,6 @@ from aftersales.accounts.models import OnCallShift, Position
 from aftersales.accounts.selectors import on_duty
 
 from .models import OPEN_STATES, Visit
-from .services import great_circle_m
 
 
 @dataclass
@@ -62,3 +62,10 @@ def suggest(request, *, at, limit: int = 10) -> list[Suggestion]:
         reasons.append(_("%(n)s open requests") % {"n": engineer.load})
         suggestions.append(Suggestion(engineer, engineer.pk in duty, match, distance, engineer.load, reasons))
     return rank(suggestions)[:limit]
+
+
+def great_circle_m(lat1, lon1, lat2, lon2) -> float:
+    """Haversine distance in metres."""
+    lat1, lon1, lat2, lon2 = (radians(float(v)) for v in (lat1, lon1, lat2, lon2))
+    a = sin((lat2 - lat1) / 2) ** 2 + cos(lat1) * cos(lat2) * sin((lon2 - lon1) / 2) ** 2
+    return 2 * 6_371_000 * asin(sqrt(a))

@@ -411,6 +411,10 @@ class TimelineEvent(models.Model):
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+")
     text = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
+    # The audit of the verb that wrote the line (SEC-2): where it came from and what it changed, {field: [old, new]}.
+    address = models.GenericIPAddressField(null=True, blank=True)
+    correlation_id = models.CharField(max_length=255, null=True, blank=True)
+    changes = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["-request_id", "at", "pk"]

@@ -3,10 +3,11 @@
 from django.db.models import F, Min, OuterRef, Prefetch, QuerySet, Subquery
 
 from aftersales.accounts.models import DISPLAY_NAME_FIELDS
-from aftersales.core.rows import CompiledByKey
+from aftersales.assets.models import Device
 from aftersales.core import scoping
 from aftersales.core.scoping import visible
 
+from .compiled_queries import CompiledByKey
 from .models import OPEN_STATES, ServiceRequest, Target, TimelineEvent
 
 
@@ -106,3 +107,24 @@ def my_work(user) -> QuerySet[ServiceRequest]:
     """The engineer's open assignments, most urgent first."""
     return (ServiceRequest.objects.filter(assignee=user, state__in=OPEN_STATES)
             .select_related("project", "customer").order_by(F("next_due_at").asc(nulls_last=True), "pk"))
+
+
+EVENT_COLUMNS = ("id", "kind", "at", "text", "data", *(f"actor__{field}" for field in DISPLAY_NAME_FIELDS))
+_request_page = CompiledByKey()
+
+
+def request_page(pk: int, scope, *, fields: tuple, target_fields: tuple) -> tuple | None:
+    """The request `pk` if `scope` sees it, as (its `fields`, its devices' ids, its targets' `target_fields`, its
+    timeline's EVENT_COLUMNS): four narrow queries, each compiled once per process (per scope for the first)."""
+    def request_row(pk):
+        return scope.apply(ServiceRequest.objects.order_by()).filter(pk=pk).values(*fields)
+
+    rows = _request_page.get(("request", scope, fields), request_row).rows(pk)
+    if not rows:
+        return None
+    devices = _request_page.get("devices", lambda pk: Device.objects.filter(requests=pk).values("pk")).rows(pk)
+    targets = _request_page.get(("targets", target_fields),
+                                lambda pk: Target.objects.filter(request=pk).values(*target_fields)).rows(pk)
+    events = _request_page.get("events", lambda pk: TimelineEvent.objects.filter(request=pk).values(
+        *EVENT_COLUMNS)).rows(pk)
+    return rows[0], [device["pk"] for device in devices], targets, events

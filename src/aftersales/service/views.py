@@ -27,8 +27,8 @@ from aftersales.core.scoping import get_visible_or_404, visible
 from aftersales.core.views import CountedBy, ScopedDetailView, ScopedListView, ScopedMixin
 from aftersales.customers.models import Project
 
-from .attachments import atomic_with_files
-from . import attachments, confirmation, dispatching, selectors, services
+from . import confirmation, dispatching, selectors, verbs
+from .verbs.field import FAR_FROM_SITE_M
 from .forms import (
     AdvisorForm, ArriveForm, AttachmentsForm, CommentForm, ConfirmForm, ContingencyForm, CustomerOrderForm, DeskFilter,
     DeskIntakeForm, DispatchForm, IncidentConfirmForm, IncidentLinkRejectForm, IncidentRejectForm, IncidentReportForm,
@@ -56,15 +56,6 @@ def open_targets_prefetch() -> Prefetch:
 def priority_choices():
     """Each priority with the seed's definition, shown where the user chooses (SRQ-2)."""
     return [(value, label, PRIORITY_DEFINITIONS[value]) for value, label in Priority.choices]
-
-
-def store_uploads(request_obj, uploads, *, by, stored: list) -> list[Attachment]:
-    new = []
-    for upload in uploads:
-        attachment = attachments.store(request_obj, upload, by=by)
-        stored.append(attachment)
-        new.append(attachment)
-    return new
 
 
 def add_domain_error(form, error: DomainError) -> None:
@@ -190,9 +181,8 @@ class IntakeBase(ScopedMixin, View):
         form = self.form_class(request.POST, request.FILES, user=request.user)
         if form.is_valid():
             try:
-                with atomic_with_files() as stored:
-                    created = services.open_request(by=request.user, **form.open_arguments())
-                    store_uploads(created, form.cleaned_data["attachments"], by=request.user, stored=stored)
+                created = verbs.open_request(by=request.user, uploads=form.cleaned_data["attachments"],
+                                             **form.open_arguments())
             except DomainError as error:
                 add_domain_error(form, error)
             else:
@@ -325,7 +315,7 @@ def page_context(http_request, request_obj) -> dict:
         "now": now, "is_customer": bool(user.customer_id), "work_orders": work_orders, "incident_report": report,
         "request_files": [a for a in files if a.work_order_id is None], "actions": actions,
         "visits": list(request_obj.visits.all()), "targets": list(request_obj.targets.all()),
-        "far_m": services.FAR_FROM_SITE_M,
+        "far_m": FAR_FROM_SITE_M,
         "devices": list(request_obj.devices.all()),
     }
 
@@ -354,7 +344,7 @@ class AttachmentDownload(ScopedMixin, View):
 
 class RequestAction(ScopedMixin, View):
     """One verb on one request. GET shows its form alone (a page, or the fragment for htmx); POST calls the
-    service. Every form carries the version of the request the user saw (`checks_version`)."""
+    service. A form carries the version of the request the user saw; the verb compares it under its lock."""
 
     model = ServiceRequest
     permission_required = "service.handle_request"
@@ -364,7 +354,6 @@ class RequestAction(ScopedMixin, View):
     partial = "service/_action_form.html"
     submit_label = gettext_lazy("Save")
     button_class = "btn-primary"
-    checks_version = True
     success_message = ""
     expanded = False
 
@@ -418,8 +407,6 @@ class RequestAction(ScopedMixin, View):
         status = 422
         if form.is_valid():
             try:
-                if self.checks_version and form.cleaned_data.get("version") != request_obj.version:
-                    raise StaleObject()
                 self.perform(request_obj, form)
             except (IllegalTransition, StaleObject) as error:
                 status = 409
@@ -462,7 +449,7 @@ class Reply(RequestAction):
 
     def perform(self, request_obj, form):
         data = form.cleaned_data
-        services.reply(request=request_obj, by=self.request.user, mode=data["mode"], plan=data["plan"],
+        verbs.reply(request=request_obj, by=self.request.user, mode=data["mode"], plan=data["plan"],
                        scheduled_for=data["scheduled_for"], version=data["version"])
 
 
@@ -488,7 +475,7 @@ class Dispatch(RequestAction):
         return {"suggestions": dispatching.suggest(request_obj, at=clock.now())}
 
     def perform(self, request_obj, form):
-        services.dispatch(request=request_obj, by=self.request.user, engineer=form.cleaned_data["engineer"],
+        verbs.dispatch(request=request_obj, by=self.request.user, engineer=form.cleaned_data["engineer"],
                           version=form.cleaned_data["version"])
 
 
@@ -504,7 +491,8 @@ class Pause(RequestAction):
         return request_obj.is_open and not request_obj.paused
 
     def perform(self, request_obj, form):
-        services.pause(request=request_obj, by=self.request.user, reason=form.cleaned_data["reason"])
+        verbs.pause(request=request_obj, by=self.request.user, version=form.cleaned_data["version"],
+                    reason=form.cleaned_data["reason"])
 
 
 class Resume(RequestAction):
@@ -519,7 +507,7 @@ class Resume(RequestAction):
         return request_obj.paused
 
     def perform(self, request_obj, form):
-        services.resume(request=request_obj, by=self.request.user)
+        verbs.resume(request=request_obj, by=self.request.user, version=form.cleaned_data["version"])
 
 
 class ChangePriority(RequestAction):
@@ -535,7 +523,7 @@ class ChangePriority(RequestAction):
 
     def perform(self, request_obj, form):
         data = form.cleaned_data
-        services.change_priority(request=request_obj, by=self.request.user, priority=data["priority"],
+        verbs.change_priority(request=request_obj, by=self.request.user, priority=data["priority"],
                                  reason=data["reason"], version=data["version"])
 
 
@@ -550,7 +538,8 @@ class Contingency(RequestAction):
         return {"version": request_obj.version, "plan": request_obj.contingency_plan}
 
     def perform(self, request_obj, form):
-        services.record_contingency(request=request_obj, by=self.request.user, plan=form.cleaned_data["plan"])
+        verbs.record_contingency(request=request_obj, by=self.request.user, version=form.cleaned_data["version"],
+                                 plan=form.cleaned_data["plan"])
 
 
 class HandToAdvisor(RequestAction):
@@ -561,7 +550,8 @@ class HandToAdvisor(RequestAction):
 
     def perform(self, request_obj, form):
         data = form.cleaned_data
-        services.hand_to_advisor(request=request_obj, by=self.request.user, advisor=data["advisor"], note=data["note"])
+        verbs.hand_to_advisor(request=request_obj, by=self.request.user, version=data["version"], advisor=data["advisor"],
+                              note=data["note"])
 
 
 class Cancel(RequestAction):
@@ -576,7 +566,8 @@ class Cancel(RequestAction):
         return State.CANCELLED in ALLOWED[request_obj.state]
 
     def perform(self, request_obj, form):
-        services.cancel(request=request_obj, by=self.request.user, reason=form.cleaned_data["reason"])
+        verbs.cancel(request=request_obj, by=self.request.user, version=form.cleaned_data["version"],
+                     reason=form.cleaned_data["reason"])
 
 
 class Comment(RequestAction):
@@ -587,14 +578,13 @@ class Comment(RequestAction):
     form_class = CommentForm
     submit_label = gettext_lazy("Add the comment")
     button_class = "btn-outline-primary"
-    checks_version = False  # a comment changes nothing another user could overwrite
 
     @classmethod
     def available(cls, user, request_obj):
         return True
 
     def perform(self, request_obj, form):
-        services.comment(request=request_obj, by=self.request.user, text=form.cleaned_data["text"])
+        verbs.comment(request=request_obj, by=self.request.user, text=form.cleaned_data["text"])
 
 
 # -- the engineer's verbs: the state machine guards them (a second tap is an IllegalTransition), so a
@@ -603,7 +593,6 @@ class Comment(RequestAction):
 class EngineerAction(RequestAction):
     permission_required = "service.work_on_request"
     form_class = forms.Form
-    checks_version = False
     expanded = True
 
     @classmethod
@@ -621,7 +610,7 @@ class Depart(EngineerAction):
         return request_obj.state == State.DISPATCHED and request_obj.assignee_id == user.pk
 
     def perform(self, request_obj, form):
-        services.depart(request=request_obj, by=self.request.user)
+        verbs.depart(request=request_obj, by=self.request.user)
 
 
 class Arrive(EngineerAction):
@@ -637,13 +626,9 @@ class Arrive(EngineerAction):
 
     def perform(self, request_obj, form):
         data = form.cleaned_data
-        with atomic_with_files() as stored:
-            photo = None
-            if data["photo"]:
-                photo = store_uploads(request_obj, [data["photo"]], by=self.request.user, stored=stored)[0]
-            services.arrive(request=request_obj, by=self.request.user, latitude=data["latitude"],
-                            longitude=data["longitude"], accuracy_m=data["accuracy"], photo=photo,
-                            confirmed_by_customer=data["confirmed_by_customer"])
+        verbs.arrive(request=request_obj, by=self.request.user, latitude=data["latitude"], longitude=data["longitude"],
+                     accuracy_m=data["accuracy"], photo=data["photo"] or None,
+                     confirmed_by_customer=data["confirmed_by_customer"])
 
 
 class Leave(EngineerAction):
@@ -658,7 +643,7 @@ class Leave(EngineerAction):
             v.engineer_id == user.pk and v.arrived_at and not v.left_at for v in request_obj.visits.all())
 
     def perform(self, request_obj, form):
-        services.leave(request=request_obj, by=self.request.user)
+        verbs.leave(request=request_obj, by=self.request.user)
 
 
 class SubmitWorkOrder(EngineerAction):
@@ -667,7 +652,6 @@ class SubmitWorkOrder(EngineerAction):
     partial = "service/_work_order_form.html"
     submit_label = gettext_lazy("Submit the work order")
     success_message = gettext_lazy("The work order is submitted and waits for the customer's confirmation.")
-    checks_version = True  # a long form: a concurrent change is shown, the text typed is kept
 
     @classmethod
     def available(cls, user, request_obj):
@@ -681,11 +665,9 @@ class SubmitWorkOrder(EngineerAction):
 
     def perform(self, request_obj, form):
         data = form.cleaned_data
-        with atomic_with_files() as stored:
-            screenshots = store_uploads(request_obj, data["attachments"], by=self.request.user, stored=stored)
-            services.submit_work_order(request=request_obj, by=self.request.user, actions=data["actions"],
-                                       minutes_spent=data["minutes_spent"], result=data["result"],
-                                       parts_used=data["parts_used"], attachments=screenshots)
+        verbs.submit_work_order(request=request_obj, by=self.request.user, version=data["version"],
+                                actions=data["actions"], minutes_spent=data["minutes_spent"], result=data["result"],
+                                parts_used=data["parts_used"], uploads=data["attachments"])
         self.on_site = request_obj.state == State.ON_SITE
 
     def post(self, request, pk):
@@ -702,7 +684,6 @@ class WorkOrderDecision(RequestAction):
     """Confirm or reject the work order awaiting confirmation (`decision` = confirm / reject)."""
 
     confirm_form, reject_form = ConfirmForm, RejectForm
-    checks_version = False  # the work order's own version is checked by the service
     expanded = True
     via = ""
 
@@ -766,7 +747,7 @@ class WorkOrderDecision(RequestAction):
 
     def reject(self, work_order, form):
         data = form.cleaned_data
-        services.reject_work_order(work_order=work_order, by=self.request.user, reason=data["reason"], via=self.via,
+        verbs.reject_work_order(work_order=work_order, by=self.request.user, reason=data["reason"], via=self.via,
                                    version=data["work_order_version"])
 
 
@@ -780,7 +761,7 @@ class ConfirmInPortal(WorkOrderDecision):
 
     def confirm(self, work_order, form):
         data = form.cleaned_data
-        services.confirm_work_order(work_order=work_order, by=self.request.user, via=self.via,
+        verbs.confirm_work_order(work_order=work_order, by=self.request.user, via=self.via,
                                     version=data["work_order_version"], satisfaction=data["satisfaction"],
                                     comment=data["comment"])
 
@@ -797,14 +778,14 @@ class SignOnScreen(WorkOrderDecision):
 
     def confirm(self, work_order, form):
         data = form.cleaned_data
-        services.confirm_work_order(work_order=work_order, by=None, signer_name=data["signer_name"], via=self.via,
+        verbs.confirm_work_order(work_order=work_order, by=None, signer_name=data["signer_name"], via=self.via,
                                     version=data["work_order_version"], signature=data["signature"],
                                     satisfaction=data["satisfaction"], comment=data["comment"])
 
     def reject(self, work_order, form):
         # Recorded by the engineer on whose screen the customer refused to sign.
         data = form.cleaned_data
-        services.reject_work_order(work_order=work_order, by=self.request.user, reason=data["reason"], via="onsite",
+        verbs.reject_work_order(work_order=work_order, by=self.request.user, reason=data["reason"], via="onsite",
                                    version=data["work_order_version"])
 
     def success_url(self, request_obj):
@@ -812,7 +793,7 @@ class SignOnScreen(WorkOrderDecision):
 
 
 # -- incident reports (SRQ-8): written by staff, submitted to the customer, confirmed or rejected by them.
-# The report has its own version (the forms carry `report_version`), checked by the services.
+# The report has its own version (the forms carry `report_version`), checked by the verbs.
 
 def incident_report_of(request_obj) -> IncidentReport | None:
     try:
@@ -822,7 +803,6 @@ def incident_report_of(request_obj) -> IncidentReport | None:
 
 
 class IncidentAction(RequestAction):
-    checks_version = False  # the report's own version is checked by the service
     expanded = True
 
     def get_object(self):
@@ -858,7 +838,7 @@ class WriteIncidentReport(IncidentAction):
         report = incident_report_of(request_obj)
         if report is None:
             return {}
-        return {"report_version": report.version, **{name: getattr(report, name) for name in services.INCIDENT_FIELDS}}
+        return {"report_version": report.version, **{name: getattr(report, name) for name in verbs.INCIDENT_FIELDS}}
 
     def perform(self, request_obj, form):
         data = form.cleaned_data
@@ -867,8 +847,8 @@ class WriteIncidentReport(IncidentAction):
             if (report is None) != (seen is None):  # written (or gone) since the form was shown
                 raise StaleObject()
             try:
-                services.save_incident_report(request=request_obj, by=self.request.user, version=seen,
-                                              **{name: data[name] for name in services.INCIDENT_FIELDS})
+                verbs.save_incident_report(request=request_obj, by=self.request.user, version=seen,
+                                              **{name: data[name] for name in verbs.INCIDENT_FIELDS})
             except IntegrityError:  # two first drafts at the same moment: the first is kept
                 raise StaleObject() from None
         except StaleObject:
@@ -913,7 +893,7 @@ class SubmitIncidentReport(IncidentAction):
         report = incident_report_of(request_obj)
         if report is None:
             raise IllegalTransition(_("There is no incident report to submit yet."))
-        services.submit_incident_report(report=report, by=self.request.user, version=form.cleaned_data["report_version"])
+        verbs.submit_incident_report(report=report, by=self.request.user, version=form.cleaned_data["report_version"])
 
 
 class AnswerIncidentReport(IncidentAction):
@@ -958,7 +938,7 @@ class AnswerIncidentReport(IncidentAction):
                 report = incident_report_of(request_obj)
                 if report is None:
                     raise IllegalTransition(_("No incident report is waiting for your confirmation."))
-                services.answer_incident_report(report=report, by=request.user, accept=decision == "confirm",
+                verbs.answer_incident_report(report=report, by=request.user, accept=decision == "confirm",
                                                 reason=data.get("reason", ""), via="portal",
                                                 version=data["report_version"])
             except (IllegalTransition, StaleObject) as error:
@@ -987,7 +967,6 @@ class AddAttachments(RequestAction):
     partial = "service/_attachments_form.html"
     submit_label = gettext_lazy("Upload")
     button_class = "btn-outline-primary"
-    checks_version = False  # adding files changes nothing another user could overwrite
     success_message = gettext_lazy("The files are attached.")
 
     @classmethod
@@ -999,9 +978,7 @@ class AddAttachments(RequestAction):
         return {}
 
     def perform(self, request_obj, form):
-        with atomic_with_files() as stored:
-            stored.extend(services.add_attachments(request=request_obj, by=self.request.user,
-                                                   uploads=form.cleaned_data["attachments"]))
+        verbs.add_attachments(request=request_obj, by=self.request.user, uploads=form.cleaned_data["attachments"])
 
 
 ACTIONS = [Reply, Dispatch, Depart, Arrive, SubmitWorkOrder, SignOnScreen, Leave, ConfirmInPortal, AnswerIncidentReport,
@@ -1077,10 +1054,10 @@ class ConfirmByLink(View):
             try:
                 if decision == "reject":
                     reason = data["reason"] if by else f'{data["reason"]}\n— {data["signer_name"]}'
-                    services.reject_work_order(work_order=work_order, by=by, reason=reason, via="link",
+                    verbs.reject_work_order(work_order=work_order, by=by, reason=reason, via="link",
                                                version=work_order.version)
                 else:
-                    services.confirm_work_order(work_order=work_order, by=by, signer_name=data["signer_name"], via="link",
+                    verbs.confirm_work_order(work_order=work_order, by=by, signer_name=data["signer_name"], via="link",
                                                 version=work_order.version, satisfaction=data["satisfaction"],
                                                 comment=data["comment"])
             except (IllegalTransition, StaleObject) as error:
@@ -1127,7 +1104,7 @@ class ConfirmIncidentByLink(View):
                 data = reject_form.cleaned_data
                 reason = data["reason"] if by else f'{data["reason"]}\n— {data["signer_name"]}'
             try:
-                services.answer_incident_report(report=report, by=by, accept=decision == "confirm", reason=reason,
+                verbs.answer_incident_report(report=report, by=by, accept=decision == "confirm", reason=reason,
                                                 via="link", version=report.version)
             except (IllegalTransition, StaleObject) as error:
                 return render(request, self.template_name, {"link_error": error.message}, status=409)

@@ -331,3 +331,11 @@ def signature_data_url(field_file) -> str:
     except (FileNotFoundError, OSError, ValueError):
         return ""
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+@register.filter
+def shown_changes(event) -> list:
+    """The fields the line's verb changed, for staff (the timeline is the audit of requests)."""
+    from ..timeline import shown_changes as rows
+
+    return rows(event)
