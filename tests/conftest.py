@@ -1,6 +1,10 @@
 """One user per role (SEC-1 tests walk every URL as each of them) and two customers' worlds."""
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
+import time_machine
 from rest_framework.test import APIClient
 
 from aftersales.accounts import roles
@@ -26,6 +30,17 @@ def _empty_worker_caches():
 
     clear_all()
     cache.clear()
+
+
+FROZEN_AT = datetime(2026, 11, 26, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Thursday, a working day
+
+
+@pytest.fixture
+def frozen_clock():
+    """The one stopped clock of the suite: 2026-11-26 10:00 in Shanghai until the test moves it
+    (`frozen_clock.shift(timedelta)`, `frozen_clock.move_to(datetime)`)."""
+    with time_machine.travel(FROZEN_AT, tick=False) as traveller:
+        yield traveller
 
 
 @pytest.fixture

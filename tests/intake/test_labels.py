@@ -8,7 +8,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -40,9 +39,9 @@ def client(client):
 
 
 @pytest.fixture
-def clock():
-    with time_machine.travel(datetime(2026, 11, 26, 10, 20, tzinfo=SH), tick=False) as traveller:
-        yield traveller
+def clock(frozen_clock):
+    frozen_clock.move_to(datetime(2026, 11, 26, 10, 20, tzinfo=SH))
+    return frozen_clock
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 
 from aftersales.notify.models import EndpointKind, WebhookEndpoint
 
@@ -24,12 +23,6 @@ def _no_proxy_for_loopback(monkeypatch):
     for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-
-
-@pytest.fixture
-def frozen_clock():
-    with time_machine.travel(START, tick=False) as traveller:
-        yield traveller
 
 
 def free_port() -> int:

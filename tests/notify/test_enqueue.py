@@ -44,7 +44,7 @@ def test_enqueue_in_a_rolled_back_transaction_leaves_nothing(with_email, project
     dispatcher, engineer = with_email
     make_endpoint()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError):
+        with pytest.raises(RuntimeError, match="the business action failed"):
             with transaction.atomic():
                 request_created(project_a, [dispatcher, engineer])
                 raise RuntimeError("the business action failed after enqueueing")
@@ -102,6 +102,6 @@ def test_a_long_subject_is_shortened_to_one_line(dispatcher):
 
 @pytest.mark.parametrize("event", ["", "Request Created", "x" * 51])
 def test_a_malformed_event_name_is_a_programming_error(dispatcher, event):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="event must be a lower-case name"):
         services.enqueue(event=event, about=None, recipients=[dispatcher], subject="s", body="b", dedupe_key="k")
     assert OutboxMessage.objects.count() == 0

@@ -130,7 +130,7 @@ def test_arrival_needs_proof_and_records_the_distance(frozen_clock, dispatcher, 
                                  title="全部摄像机离线", description="核心交换机故障")
     verbs.dispatch(request=request, by=dispatcher, version=current_version(request), engineer=engineer)
     verbs.depart(request=request, by=engineer)
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError, match="到场需要凭证"):
         verbs.arrive(request=request, by=engineer)
     frozen_clock.shift(timedelta(minutes=40))
     verbs.arrive(request=request, by=engineer, latitude=38.5001, longitude=106.3001, accuracy_m=15)
