@@ -14,7 +14,7 @@ Asia/Shanghai), scoped to what the user may see (`visible()`):
   values at or below it). Wall-clock minutes, not calendar (service-hours) minutes.
 
 SQLite has no percentile function: the percentiles come from ROW_NUMBER() and COUNT() window functions
-per group. The same SQL runs on PostgreSQL (only the minutes expression differs). One query.
+per group, filtered to the two ranks wanted. Two queries, both through the ORM: the counts, and the percentiles.
 """
 
 from dataclasses import dataclass
@@ -22,8 +22,8 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection
-from django.db.models import F
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Window
+from django.db.models.functions import RowNumber
 
 from aftersales.core.scoping import visible
 
@@ -52,10 +52,8 @@ class Period:
         return cls.month(day.year, day.month)
 
 
-def _minutes_sql() -> str:
-    if connection.vendor == "postgresql":
-        return "EXTRACT(EPOCH FROM (met_at - started_at)) / 60.0"
-    return "(julianday(met_at) - julianday(started_at)) * 1440.0"
+MET = Q(breached_at__isnull=True, met_at__isnull=False, met_at__lte=F("due_at"))
+MISSED = Q(breached_at__isnull=False) | Q(met_at__isnull=False, met_at__gt=F("due_at"))
 
 
 def compliance_summary(user, period: Period, *, customer_id: int | None = None) -> list[dict]:
@@ -63,48 +61,34 @@ def compliance_summary(user, period: Period, *, customer_id: int | None = None) 
     requests = ServiceRequest.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
     if customer_id is not None:
         requests = requests.filter(customer_id=customer_id)
-    targets = (Target.objects.filter(request__in=visible(requests, user).values("pk"))
-               .annotate(prio=F("request__priority"))
-               .values("kind", "prio", "started_at", "met_at", "due_at", "breached_at")
-               .order_by())
-    inner, params = targets.query.sql_with_params()
-    minutes = _minutes_sql()
-    sql = f"""
-        WITH t AS ({inner}),
-        s AS (
-            SELECT kind, prio,
-                   CASE WHEN breached_at IS NOT NULL OR (met_at IS NOT NULL AND met_at > due_at) THEN 1 ELSE 0 END AS missed,
-                   CASE WHEN breached_at IS NULL AND met_at IS NOT NULL AND met_at <= due_at THEN 1 ELSE 0 END AS met,
-                   CASE WHEN met_at IS NOT NULL AND started_at IS NOT NULL THEN {minutes} END AS minutes
-            FROM t),
-        r AS (
-            SELECT kind, prio, minutes,
-                   ROW_NUMBER() OVER (PARTITION BY kind, prio ORDER BY minutes) AS rn,
-                   COUNT(*) OVER (PARTITION BY kind, prio) AS cnt
-            FROM s WHERE minutes IS NOT NULL),
-        q AS (
-            SELECT kind, prio,
-                   MAX(CASE WHEN rn = (cnt + 1) / 2 THEN minutes END) AS median,
-                   MAX(CASE WHEN rn = (9 * cnt + 9) / 10 THEN minutes END) AS p90
-            FROM r GROUP BY kind, prio),
-        a AS (
-            SELECT kind, prio, SUM(met) AS met, SUM(missed) AS missed, COUNT(*) AS total
-            FROM s GROUP BY kind, prio)
-        SELECT a.kind, a.prio, a.met, a.missed, a.total, q.median, q.p90
-        FROM a LEFT JOIN q ON q.kind = a.kind AND q.prio = a.prio
-        ORDER BY a.kind, a.prio
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    targets = Target.objects.filter(request__in=visible(requests, user).values("pk")).annotate(
+        prio=F("request__priority"))
+    counts = (targets.values("kind", "prio")
+              .annotate(met=Count("pk", filter=MET), missed=Count("pk", filter=MISSED), total=Count("pk"))
+              .order_by("kind", "prio"))
+    group = [F("kind"), F("prio")]
+    ranked = (targets.filter(met_at__isnull=False, started_at__isnull=False)
+              .annotate(took=ExpressionWrapper(F("met_at") - F("started_at"), output_field=DurationField()))
+              .annotate(rank=Window(RowNumber(), partition_by=group, order_by=[F("took").asc(), F("pk").asc()]),
+                        size=Window(Count("pk"), partition_by=group)))
+    wanted = ranked.filter(Q(rank=(F("size") + 1) / 2) | Q(rank=(9 * F("size") + 9) / 10))
+    percentiles = {}
+    for kind, prio, rank, size, took in wanted.values_list("kind", "prio", "rank", "size", "took"):
+        minutes = took.total_seconds() / 60
+        found = percentiles.setdefault((kind, prio), {})
+        if rank == (size + 1) // 2:
+            found["median"] = minutes
+        if rank == (9 * size + 9) // 10:
+            found["p90"] = minutes
     out = []
-    for kind, priority, met, missed, total, median, p90 in rows:
-        met, missed = int(met or 0), int(missed or 0)
+    for row in counts:
+        met, missed = row["met"], row["missed"]
         decided = met + missed
+        found = percentiles.get((row["kind"], row["prio"]), {})
         out.append({
-            "target": kind, "priority": priority, "met": met, "missed": missed, "undecided": int(total) - decided,
-            "met_percent": round(100.0 * met / decided, 1) if decided else None,
-            "median_minutes": round(float(median), 1) if median is not None else None,
-            "p90_minutes": round(float(p90), 1) if p90 is not None else None,
+            "target": row["kind"], "priority": row["prio"], "met": met, "missed": missed,
+            "undecided": row["total"] - decided, "met_percent": round(100.0 * met / decided, 1) if decided else None,
+            "median_minutes": round(found["median"], 1) if "median" in found else None,
+            "p90_minutes": round(found["p90"], 1) if "p90" in found else None,
         })
     return out
