@@ -67,13 +67,18 @@ class ScopedListView(ScopedMixin, FilterView):
         wanted = self.request.GET.get("sort", "")
         return wanted if wanted.lstrip("-") in self.sort_fields else ""
 
-    def sorted_by_request(self, queryset, *, tiebreak: str = "-pk"):
-        """The queryset in the order the user clicked (empty values last), or None when no sort was asked for."""
+    def requested_ordering(self, *, tiebreak: str = "-pk") -> tuple | None:
+        """`order_by` arguments of the order the user clicked (empty values last), or None when none was asked for."""
         sort = self.current_sort()
         if not sort:
             return None
         field = F(self.sort_fields[sort.lstrip("-")])
-        return queryset.order_by(field.desc(nulls_last=True) if sort.startswith("-") else field.asc(nulls_last=True), tiebreak)
+        return field.desc(nulls_last=True) if sort.startswith("-") else field.asc(nulls_last=True), tiebreak
+
+    def sorted_by_request(self, queryset, *, tiebreak: str = "-pk"):
+        """The queryset in the order the user clicked, or None when no sort was asked for."""
+        ordering = self.requested_ordering(tiebreak=tiebreak)
+        return None if ordering is None else queryset.order_by(*ordering)
 
     def get_queryset(self):
         queryset = super().get_queryset()

@@ -122,7 +122,7 @@ class DeskQueue(ScopedListView):
         if self.compiled is not None and not self.current_sort():
             rows = self.compiled.desk_rows(page.query.low_mark, page.query.high_mark)
         else:
-            rows = selectors.queue_rows(page)
+            rows = selectors.queue_rows(page, self.requested_ordering(tiebreak="pk") or selectors.QUEUE_ORDER)
         return {**context, "rows": rows, "now": clock.now()}
 
 
