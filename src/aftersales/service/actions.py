@@ -75,6 +75,11 @@ ACTIONS = {
 }
 
 
+def permission_of(name: str) -> str:
+    """The permission an action needs (the API's routes require it; the verb then checks the state)."""
+    return ACTIONS[name].permission
+
+
 def allowed_actions(user, request) -> frozenset[str]:
     """The names of the actions `user` may take on `request` now."""
     return frozenset(name for name, action in ACTIONS.items()

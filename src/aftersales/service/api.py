@@ -23,6 +23,7 @@ from aftersales.core.scoping import EVERYTHING, Scope, get_visible_or_404, visib
 from aftersales.customers.models import Customer, Project
 
 from . import dispatching, selectors, verbs
+from .actions import permission_of
 from .models import (
     OPEN_STATES, Attachment, Channel, IncidentReport, Priority, ServiceMode, ServiceRequest, State, Target, TimelineEvent, WorkOrder,
     WorkOrderState, WorkResult,
@@ -305,7 +306,7 @@ class ServiceRequestViewSet(AuditActorMixin, mixins.ListModelMixin, mixins.Retri
 
     @extend_schema(request=ReplyIn, responses={200: RequestOut, **ERRORS})
     @action(detail=True, methods=["post"])
-    @requires("service.handle_request")
+    @requires(permission_of("reply"))
     def reply(self, request, pk=None):
         data = ReplyIn(data=request.data)
         data.is_valid(raise_exception=True)
@@ -313,7 +314,7 @@ class ServiceRequestViewSet(AuditActorMixin, mixins.ListModelMixin, mixins.Retri
 
     @extend_schema(request=DispatchIn, responses={200: RequestOut, **ERRORS})
     @action(detail=True, methods=["post"], url_path="dispatch")
-    @requires("service.handle_request")
+    @requires(permission_of("dispatch"))
     def assign(self, request, pk=None):
         data = DispatchIn(data=request.data, context={"user": request.user})
         data.is_valid(raise_exception=True)
@@ -328,13 +329,13 @@ class ServiceRequestViewSet(AuditActorMixin, mixins.ListModelMixin, mixins.Retri
 
     @extend_schema(request=None, responses={200: RequestOut, **ERRORS})
     @action(detail=True, methods=["post"])
-    @requires("service.work_on_request")
+    @requires(permission_of("depart"))
     def depart(self, request, pk=None):
         return self._out(verbs.depart(request=self._request(), by=request.user))
 
     @extend_schema(request=ArriveIn, responses={200: RequestOut, **ERRORS})
     @action(detail=True, methods=["post"])
-    @requires("service.work_on_request")
+    @requires(permission_of("arrive"))
     def arrive(self, request, pk=None):
         """Arrival with proof: position (latitude/longitude/accuracy_m), a photo, or confirmed_by_customer."""
         data = ArriveIn(data=request.data)
@@ -344,7 +345,7 @@ class ServiceRequestViewSet(AuditActorMixin, mixins.ListModelMixin, mixins.Retri
 
     @extend_schema(request=None, responses={200: RequestOut, **ERRORS})
     @action(detail=True, methods=["post"])
-    @requires("service.work_on_request")
+    @requires(permission_of("leave"))
     def leave(self, request, pk=None):
         target = self._request()
         verbs.leave(request=target, by=request.user)
@@ -352,7 +353,7 @@ class ServiceRequestViewSet(AuditActorMixin, mixins.ListModelMixin, mixins.Retri
 
     @extend_schema(request=ReasonIn, responses={200: RequestOut, **ERRORS})
     @action(detail=True, methods=["post"])
-    @requires("service.handle_request")
+    @requires(permission_of("pause"))
     def pause(self, request, pk=None):
         """Stop the clock: time lost because of the owner, with the reason."""
         data = ReasonIn(data=request.data)
@@ -361,7 +362,7 @@ class ServiceRequestViewSet(AuditActorMixin, mixins.ListModelMixin, mixins.Retri
 
     @extend_schema(request=VersionIn, responses={200: RequestOut, **ERRORS})
     @action(detail=True, methods=["post"])
-    @requires("service.handle_request")
+    @requires(permission_of("resume"))
     def resume(self, request, pk=None):
         data = VersionIn(data=request.data)
         data.is_valid(raise_exception=True)
@@ -369,7 +370,7 @@ class ServiceRequestViewSet(AuditActorMixin, mixins.ListModelMixin, mixins.Retri
 
     @extend_schema(request=PriorityIn, responses={200: RequestOut, **ERRORS})
     @action(detail=True, methods=["post"])
-    @requires("service.handle_request")
+    @requires(permission_of("change_priority"))
     def priority(self, request, pk=None):
         data = PriorityIn(data=request.data)
         data.is_valid(raise_exception=True)
@@ -386,7 +387,7 @@ class ServiceRequestViewSet(AuditActorMixin, mixins.ListModelMixin, mixins.Retri
 
     @extend_schema(request=ContingencyIn, responses={200: RequestOut, **ERRORS})
     @action(detail=True, methods=["post"])
-    @requires("service.handle_request")
+    @requires(permission_of("contingency"))
     def contingency(self, request, pk=None):
         """SRQ-5: record the contingency plan agreed with the user (e.g. a spare unit lent)."""
         data = ContingencyIn(data=request.data)
@@ -396,7 +397,7 @@ class ServiceRequestViewSet(AuditActorMixin, mixins.ListModelMixin, mixins.Retri
 
     @extend_schema(request=AdvisorIn, responses={200: RequestOut, **ERRORS})
     @action(detail=True, methods=["post"])
-    @requires("service.handle_request")
+    @requires(permission_of("advisor"))
     def advisor(self, request, pk=None):
         """SRQ-9: hand a hard problem to the technical advisor pool."""
         data = AdvisorIn(data=request.data)
@@ -405,7 +406,7 @@ class ServiceRequestViewSet(AuditActorMixin, mixins.ListModelMixin, mixins.Retri
 
     @extend_schema(request=ReasonIn, responses={200: RequestOut, **ERRORS})
     @action(detail=True, methods=["post"])
-    @requires("service.handle_request")
+    @requires(permission_of("cancel"))
     def cancel(self, request, pk=None):
         data = ReasonIn(data=request.data)
         data.is_valid(raise_exception=True)
@@ -413,7 +414,7 @@ class ServiceRequestViewSet(AuditActorMixin, mixins.ListModelMixin, mixins.Retri
 
     @extend_schema(request=WorkOrderIn, responses={201: WorkOrderOut, **ERRORS})
     @action(detail=True, methods=["post"], url_path="work-orders")
-    @requires("service.work_on_request")
+    @requires(permission_of("work_order"))
     def work_order(self, request, pk=None):
         """SRQ-7: submit the work order; screenshots are required when the problem is not solved."""
         data = WorkOrderIn(data=request.data)
@@ -449,7 +450,7 @@ class WorkOrderViewSet(AuditActorMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=ConfirmIn, responses={200: WorkOrderOut, **ERRORS})
     @action(detail=True, methods=["post"])
-    @requires("service.confirm_work")
+    @requires(permission_of("confirm"))
     def confirm(self, request, pk=None):
         data = ConfirmIn(data=request.data)
         data.is_valid(raise_exception=True)
@@ -458,7 +459,7 @@ class WorkOrderViewSet(AuditActorMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=RejectIn, responses={200: WorkOrderOut, **ERRORS})
     @action(detail=True, methods=["post"])
-    @requires("service.confirm_work")
+    @requires(permission_of("confirm"))
     def reject(self, request, pk=None):
         data = RejectIn(data=request.data)
         data.is_valid(raise_exception=True)
@@ -515,7 +516,7 @@ class IncidentReportViewSet(AuditActorMixin, mixins.CreateModelMixin, viewsets.R
 
     @extend_schema(request=VersionIn, responses={200: IncidentReportOut, **ERRORS})
     @action(detail=True, methods=["post"])
-    @requires("service.add_incidentreport")
+    @requires(permission_of("submit_incident"))
     def submit(self, request, pk=None):
         data = VersionIn(data=request.data)
         data.is_valid(raise_exception=True)
@@ -524,7 +525,7 @@ class IncidentReportViewSet(AuditActorMixin, mixins.CreateModelMixin, viewsets.R
 
     @extend_schema(request=AnswerIn, responses={200: IncidentReportOut, **ERRORS})
     @action(detail=True, methods=["post"])
-    @requires("service.confirm_work")
+    @requires(permission_of("answer_incident"))
     def answer(self, request, pk=None):
         """The customer confirms (`accept: true`) or rejects with a `reason`."""
         data = AnswerIn(data=request.data)
