@@ -19,11 +19,11 @@ import secrets
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
-from django.db.models import Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db import connection
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
+from rest_framework.authtoken.models import Token
 
 from aftersales.core.cache import WorkerCache
 
@@ -31,11 +31,6 @@ from .models import RoleVersion
 
 permission_sets = WorkerCache("permission sets")
 VERSION_ROW = 1
-
-
-def role_version_column():
-    """The role version as a column of the query that reads the user."""
-    return Coalesce(Subquery(RoleVersion.objects.filter(pk=VERSION_ROW).values("value")[:1]), Value(0))
 
 
 def current_role_version() -> int:
@@ -48,14 +43,35 @@ def new_role_version(**kwargs) -> None:
         RoleVersion.objects.bulk_create([RoleVersion(pk=VERSION_ROW, value=value)], ignore_conflicts=True)
 
 
+def users_where(condition: str, joins: str = "") -> str:
+    """SQL reading users with their role version, for `Manager.raw()`: every request reads its user, and building
+    the same query through the ORM cost 0.57 ms against 0.10 ms for the raw statement (issue 19's bench)."""
+    quote = connection.ops.quote_name
+    version = (f"SELECT v.{quote('value')} FROM {quote(RoleVersion._meta.db_table)} v "
+               f"WHERE v.{quote('id')} = {VERSION_ROW}")
+    return (f"SELECT u.*, COALESCE(({version}), 0) AS role_version "
+            f"FROM {quote(get_user_model()._meta.db_table)} u {joins} WHERE {condition}")
+
+
+def user_by_id(user_id):
+    quote = connection.ops.quote_name
+    return next(iter(get_user_model()._default_manager.raw(users_where(f"u.{quote('id')} = %s"), [user_id])), None)
+
+
+def user_by_token(key: str):
+    quote = connection.ops.quote_name
+    joins = f"JOIN {quote(Token._meta.db_table)} t ON t.{quote('user_id')} = u.{quote('id')}"
+    return next(iter(get_user_model()._default_manager.raw(users_where(f"t.{quote('key')} = %s", joins), [key])),
+                None)
+
+
 class CachedPermissionsBackend(ModelBackend):
     def get_user(self, user_id):
-        users = get_user_model()._default_manager.annotate(role_version=role_version_column())
         try:
-            user = users.get(pk=user_id)
-        except users.model.DoesNotExist:
+            user = user_by_id(int(user_id))
+        except (TypeError, ValueError, OverflowError):
             return None
-        return user if self.user_can_authenticate(user) else None
+        return user if user is not None and self.user_can_authenticate(user) else None
 
     def get_all_permissions(self, user_obj, obj=None):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
@@ -73,18 +89,16 @@ class CachedPermissionsBackend(ModelBackend):
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
-    """DRF's, reading the user's role version in the same query as the token and its user."""
+    """DRF's, reading the token's user and the role version in one raw query (`request.auth` is the token by its
+    key, not read back)."""
 
     def authenticate_credentials(self, key):
-        tokens = self.get_model().objects.select_related("user").annotate(role_version=role_version_column())
-        try:
-            token = tokens.get(key=key)
-        except tokens.model.DoesNotExist:
-            raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
-        if not token.user.is_active:
+        user = user_by_token(key)
+        if user is None:
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
+        if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
-        token.user.role_version = token.role_version
-        return token.user, token
+        return user, Token(key=key, user=user)
 
 
 def role_changed(action, **kwargs) -> None:
