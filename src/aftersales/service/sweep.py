@@ -66,7 +66,7 @@ def handle_due_batch(request_ids, *, now) -> None:
         fired[request_id].add((target, kind, level))
     ladders = {branch_id: ladder_for(branch_id) for branch_id in {request.branch_id for request in requests}}
 
-    due = _duesteps(requests, targets, fired, ladders, now)
+    due = _due_steps(requests, targets, fired, ladders, now)
     inserted = _insert_alerts(due, requests, now)
     events, messages, breached = _tell(due, inserted, fired, now)
     if breached:
@@ -84,7 +84,7 @@ def handle_due_batch(request_ids, *, now) -> None:
     _save_checks(requests)
 
 
-def _duesteps(requests, targets, fired, ladders, now) -> list[tuple]:
+def _due_steps(requests, targets, fired, ladders, now) -> list[tuple]:
     """(request, target, alert kind, ladder step) of what is due, in the order the timeline tells it: per open
     target its warning, its miss (alert kind None), its escalation steps."""
     due = []
