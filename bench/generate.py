@@ -124,7 +124,8 @@ def small_tables(rng: random.Random) -> dict:
     from aftersales.assets.models import DeviceCategory, Manufacturer
     from aftersales.demo import data as demo
     from aftersales.customers.models import Customer, Project
-    from aftersales.intake import alarms
+    from aftersales.intake.alarms.keys import create_key
+    from aftersales.intake.alarms.rules import ensure_default_rules
     from aftersales.service.models import SlaPolicy
 
     hashed = make_password(PASSWORD)  # once: PBKDF2 per user would cost a second per 3 users
@@ -166,12 +167,12 @@ def small_tables(rng: random.Random) -> dict:
                                     latitude=38.4 + rng.random(), longitude=106.2 + rng.random()))
         projects = Project.objects.bulk_create(projects)
         demo.ensure_categories()
-        alarms.ensure_default_rules()
+        ensure_default_rules()
         for maker, _model in {m for models in demo.MODELS.values() for m in models}:
             Manufacturer.objects.get_or_create(name=maker)
         for user in (contact, *staff):
             Token.objects.create(user=user)
-    key, raw_key = alarms.create_key(by=staff[0], customer=customers[0], name="bench-monitoring")
+    key, raw_key = create_key(by=staff[0], customer=customers[0], name="bench-monitoring")
     policy = SlaPolicy.objects.get(is_default=True)
     by_branch = {}
     for user, (_u, role, _p, b) in zip(staff, layout):

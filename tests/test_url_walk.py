@@ -20,7 +20,7 @@ from django.utils import timezone
 from aftersales.accounts.models import Branch, OnCallShift, User
 from aftersales.assets.models import Device, DeviceCategory, Manufacturer
 from aftersales.customers.models import Customer, DeadlineExtension, Milestone, Project
-from aftersales.intake import alarms
+from aftersales.intake.alarms.keys import create_key
 from aftersales.intake.models import AlarmEvent, AlarmOutcome, InboundMail, IntegrationKey, MailState
 from aftersales.service import verbs
 from aftersales.service.confirmation import confirmation_token
@@ -89,7 +89,7 @@ def world(customer_user_a, customer_user_b, engineer, dispatcher, manager, gener
     for n, customer in enumerate((project_a.customer, project_b.customer)):
         mails.append(InboundMail.objects.create(message_id=f"<walk{n}@x>", raw=b"From: a@b\r\n\r\nhi",
                                                 received_at=timezone.now(), state=MailState.TRIAGE, customer=customer))
-        key, _plain = alarms.create_key(by=admin_user, customer=customer, name=f"walk {n}")
+        key, _plain = create_key(by=admin_user, customer=customer, name=f"walk {n}")
         keys.append(key)
         alarm_events.append(AlarmEvent.objects.create(key=key, customer=customer, received_at=timezone.now(), payload={},
                                                       alarm_type="offline", raised=True, outcome=AlarmOutcome.UNMATCHED))

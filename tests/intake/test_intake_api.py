@@ -13,7 +13,8 @@ from rest_framework.test import APIClient
 
 from aftersales.accounts import roles
 from aftersales.accounts.models import Position
-from aftersales.intake import alarms, mail
+from aftersales.intake.alarms import keys
+from aftersales.intake.mail import ingest
 from aftersales.intake.models import AlarmEvent, AlarmOutcome, DeviceAlias, InboundMail, IntegrationKey, MailState
 from aftersales.service import verbs
 from aftersales.service.models import Channel, EventKind, ServiceRequest, TimelineEvent
@@ -56,14 +57,14 @@ def waiting_mail_of(contact, project, subject) -> InboundMail:
     contact.save(update_fields=["email"])
     if project.customer.projects.count() < 2:
         ProjectFactory(customer=project.customer, name="第二期")
-    stored = mail.ingest(message(sender=contact.email, subject=subject))
+    stored = ingest.ingest(message(sender=contact.email, subject=subject))
     assert stored.state == MailState.TRIAGE and stored.customer_id == project.customer_id
     return stored
 
 
 @pytest.fixture
 def unknown_mail(db):
-    stored = mail.ingest(message(attachments=[("现场.png", PNG, "image", "png")]))
+    stored = ingest.ingest(message(attachments=[("现场.png", PNG, "image", "png")]))
     assert stored.state == MailState.TRIAGE and stored.customer is None
     return stored
 
@@ -266,7 +267,7 @@ def test_unverified_reporters_are_for_the_desk_only(engineer, customer_user_a, p
 # ------------------------------------------------------------------------------------------ unmatched alarms
 
 def make_key(customer, admin, *, project=None, name="Zabbix 天网机房") -> str:
-    _key, plain = alarms.create_key(by=admin, customer=customer, project=project, name=name)
+    _key, plain = keys.create_key(by=admin, customer=customer, project=project, name=name)
     return plain
 
 

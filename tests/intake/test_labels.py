@@ -18,7 +18,7 @@ from django.utils import translation
 
 from aftersales.accounts import roles
 from aftersales.assets.models import Device
-from aftersales.intake import labels
+from aftersales.intake.labels import codes, reports
 from aftersales.intake.models import ReportThrottle
 from aftersales.service import verbs
 from aftersales.service.models import Attachment, Channel, EventKind, ServiceRequest, State, TimelineEvent
@@ -336,10 +336,10 @@ def test_an_address_takes_ten_reports_a_day_then_429(client, project_a, clock):
 
 
 def test_an_ipv6_client_counts_as_its_64_network(rf):
-    one = labels.client_address(rf.get("/", REMOTE_ADDR="2001:db8:1:2::10"))
-    other = labels.client_address(rf.get("/", REMOTE_ADDR="2001:db8:1:2:aaaa::1"))
+    one = reports.client_address(rf.get("/", REMOTE_ADDR="2001:db8:1:2::10"))
+    other = reports.client_address(rf.get("/", REMOTE_ADDR="2001:db8:1:2:aaaa::1"))
     assert one == other == "2001:db8:1:2::/64"
-    assert labels.client_address(rf.get("/", REMOTE_ADDR="::ffff:192.0.2.1")) == "192.0.2.1"
+    assert reports.client_address(rf.get("/", REMOTE_ADDR="::ffff:192.0.2.1")) == "192.0.2.1"
 
 
 def test_an_invalid_form_costs_nothing_against_the_limit(client, labelled, clock):
@@ -420,8 +420,8 @@ def test_the_sheet_lists_the_projects_devices_with_their_qr_codes(client, engine
     assert page.count('<article class="label"') == 4 and page.count('<svg viewBox=') == 4
     for device in devices:
         url = f"https://service.example.cn/intake/d/{device.label_code}/"
-        assert labels.scan_url(device.label_code) == url
-        assert labels.qr_svg(url) in page  # the QR code of exactly that URL
+        assert codes.scan_url(device.label_code) == url
+        assert codes.qr_svg(url) in page  # the QR code of exactly that URL
         for printed in (device.name, device.model, device.serial_number, device.location):
             assert printed in page
     assert settings.SERVICE_HOTLINE in page
@@ -510,9 +510,9 @@ def test_concurrent_reports_cannot_overrun_the_device_limit(labelled, tmp_path):
 
     def one(n):
         try:
-            labels.report_from_label(device=labelled, reporter_name=f"路人{n}", reporter_phone="13800138000",
+            reports.report_from_label(device=labelled, reporter_name=f"路人{n}", reporter_phone="13800138000",
                                      description="黑屏", address=f"198.51.100.{n}")
-        except labels.ReportLimitReached:
+        except reports.ReportLimitReached:
             return "refused"
         return "opened"
 

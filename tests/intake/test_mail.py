@@ -17,7 +17,7 @@ from django.urls import reverse
 from aftersales.accounts import roles
 from aftersales.accounts.models import Position
 from aftersales.cli import command_name
-from aftersales.intake import imap, mail
+from aftersales.intake.mail import imap, ingest, parsing, routing
 from aftersales.intake.models import InboundMail, MailState
 from aftersales.notify.models import Channel as NotifyChannel
 from aftersales.notify.models import OutboxMessage
@@ -94,7 +94,7 @@ def notification_to(user, request) -> OutboxMessage:
 # ------------------------------------------------------------------------------------------ new mail
 
 def test_a_message_from_a_known_contact_opens_a_request_for_their_project(contact_a, project_a, desk_with_email):
-    stored = mail.ingest(message(), source="pipe")
+    stored = ingest.ingest(message(), source="pipe")
     assert stored.state == MailState.CREATED
     request = stored.request
     assert request.project == project_a and request.customer_id == contact_a.customer_id
@@ -108,9 +108,9 @@ def test_a_message_from_a_known_contact_opens_a_request_for_their_project(contac
 
 def test_with_several_projects_the_one_named_in_the_mail_is_chosen_else_the_desk_decides(contact_a, project_a):
     other = ProjectFactory(customer=project_a.customer, name="银川雪亮工程", contract_number="HT-2026-0099")
-    chosen = mail.ingest(message(subject="合同 HT-2026-0099 的摄像机离线"))
+    chosen = ingest.ingest(message(subject="合同 HT-2026-0099 的摄像机离线"))
     assert chosen.state == MailState.CREATED and chosen.request.project == other
-    unclear = mail.ingest(message(subject="摄像机离线"))
+    unclear = ingest.ingest(message(subject="摄像机离线"))
     assert unclear.state == MailState.TRIAGE and unclear.request is None
     assert unclear.customer_id == project_a.customer_id and unclear.reason
 
@@ -118,7 +118,7 @@ def test_with_several_projects_the_one_named_in_the_mail_is_chosen_else_the_desk
 def test_attachments_pass_the_upload_checks_and_a_refused_one_is_named_on_the_timeline(contact_a, project_a):
     raw = message(attachments=[("现场.png", PNG, "image", "png"),
                                ("tool.exe", b"MZ\x90\x00\xff\xfe\x00\x00binary", "application", "octet-stream")])
-    stored = mail.ingest(raw)
+    stored = ingest.ingest(raw)
     request = stored.request
     assert list(Attachment.objects.filter(request=request).values_list("original_name", "content_type")) == [
         ("现场.png", "image/png")]
@@ -134,7 +134,7 @@ def test_what_a_database_refuses_never_costs_the_message(contact_a, project_a):
            b"--X\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nline\x00one\r\n"
            b'--X\r\nContent-Type: image/png\r\nContent-Disposition: attachment; filename=".."\r\n'
            b"Content-Transfer-Encoding: base64\r\n\r\n" + base64.encodebytes(PNG) + b"--X--\r\n")
-    stored = mail.ingest(raw)
+    stored = ingest.ingest(raw)
     assert stored.state == MailState.CREATED
     assert stored.request.description == "lineone" and stored.request.title == "nulbyte"
     assert Attachment.objects.get(request=stored.request).original_name == "attachment-1.bin"
@@ -150,7 +150,7 @@ def test_a_reply_to_a_notification_is_added_to_that_request(contact_a, project_a
     body = "好的，今晚 20 点后可以远程。\n\n------------------ 原始邮件 ------------------\n发件人: 售后服务\n今晚远程检查硬盘"
     raw = message(subject=f"回复: {notification.subject}", body=body,
                   headers={"In-Reply-To": notification.message_id, "References": notification.message_id})
-    stored = mail.ingest(raw)
+    stored = ingest.ingest(raw)
     assert stored.state == MailState.APPENDED and stored.request == request
     assert ServiceRequest.objects.count() == 1
     event = TimelineEvent.objects.get(request=request, kind=EventKind.MAIL)
@@ -164,16 +164,16 @@ def test_a_reply_to_a_notification_is_added_to_that_request(contact_a, project_a
 
 def test_a_request_number_in_the_subject_threads(contact_a, project_a):
     request = open_portal_request(contact_a, project_a)
-    stored = mail.ingest(message(subject=f"补充 [{request.number}] 截图", body="补充一下现场情况"))
+    stored = ingest.ingest(message(subject=f"补充 [{request.number}] 截图", body="补充一下现场情况"))
     assert stored.state == MailState.APPENDED and stored.request == request
-    bare = mail.ingest(message(subject=f"关于 {request.number.lower()} 的进度", body="请问进度"))
+    bare = ingest.ingest(message(subject=f"关于 {request.number.lower()} 的进度", body="请问进度"))
     assert bare.request == request
     assert TimelineEvent.objects.filter(request=request, kind=EventKind.MAIL).count() == 2
 
 
 def test_a_request_number_of_another_customer_does_not_thread(contact_a, contact_b, project_a, project_b):
     foreign = open_portal_request(contact_b, project_b)
-    stored = mail.ingest(message(subject=f"Re: [{foreign.number}] 录像丢失", body="我们这边也坏了"))
+    stored = ingest.ingest(message(subject=f"Re: [{foreign.number}] 录像丢失", body="我们这边也坏了"))
     assert not TimelineEvent.objects.filter(request=foreign, kind=EventKind.MAIL).exists()
     assert stored.request != foreign
     assert stored.state == MailState.CREATED and stored.request.customer_id == contact_a.customer_id
@@ -185,7 +185,7 @@ def test_a_reply_from_someone_who_is_not_a_contact_waits_for_the_desk(contact_a,
     notification = notification_to(contact_a, request)
     raw = message(sender="someone@elsewhere.example", subject="Re: 服务方案", body="转给我了",
                   headers={"In-Reply-To": notification.message_id})
-    stored = mail.ingest(raw)
+    stored = ingest.ingest(raw)
     assert stored.state == MailState.TRIAGE and stored.request == request  # the request is only a suggestion
     assert not TimelineEvent.objects.filter(request=request, kind=EventKind.MAIL).exists()
 
@@ -204,7 +204,7 @@ def closed_request(contact, project, dispatcher, engineer):
 def test_reopening_by_mail_is_a_rate_limited_follow_up(frozen, contact_a, project_a, dispatcher, engineer):
     old = closed_request(contact_a, project_a, dispatcher, engineer)
     frozen.shift(timedelta(days=2))
-    first = mail.ingest(message(subject=f"Re: {old.number} 又坏了", body="又没有录像了"))
+    first = ingest.ingest(message(subject=f"Re: {old.number} 又坏了", body="又没有录像了"))
     assert first.state == MailState.CREATED
     follow_up = first.request
     assert follow_up != old and follow_up.project == project_a and follow_up.is_open
@@ -214,24 +214,24 @@ def test_reopening_by_mail_is_a_rate_limited_follow_up(frozen, contact_a, projec
     opened = TimelineEvent.objects.get(request=follow_up, kind=EventKind.MAIL)
     assert opened.data["follow_up_of"] == old.pk and old.number in opened.text
     # further replies to the old request go to the open follow-up: no storm of new requests
-    second = mail.ingest(message(subject=f"Re: {old.number} 又坏了", body="补充"))
+    second = ingest.ingest(message(subject=f"Re: {old.number} 又坏了", body="补充"))
     assert second.state == MailState.APPENDED and second.request == follow_up
     # the follow-up is cancelled; another reply within the hour is not reopened again
     verbs.cancel(request=follow_up, by=dispatcher, version=current_version(follow_up), reason="重复")
     frozen.shift(timedelta(minutes=30))
-    third = mail.ingest(message(subject=f"Re: {old.number}", body="还是坏的"))
+    third = ingest.ingest(message(subject=f"Re: {old.number}", body="还是坏的"))
     assert third.state == MailState.TRIAGE and third.request == old
     assert ServiceRequest.objects.count() == 2
     # an hour later it may reopen once more
     frozen.shift(timedelta(minutes=31))
-    fourth = mail.ingest(message(subject=f"Re: {old.number}", body="还是坏的"))
+    fourth = ingest.ingest(message(subject=f"Re: {old.number}", body="还是坏的"))
     assert fourth.state == MailState.CREATED and fourth.request not in (old, follow_up)
 
 
 def test_a_reply_to_a_request_closed_long_ago_waits_for_the_desk(frozen, contact_a, project_a, dispatcher, engineer):
     old = closed_request(contact_a, project_a, dispatcher, engineer)
     frozen.shift(timedelta(days=8))
-    late = mail.ingest(message(subject=f"Re: {old.number}", body="谢谢"))
+    late = ingest.ingest(message(subject=f"Re: {old.number}", body="谢谢"))
     assert late.state == MailState.TRIAGE and late.request == old
     assert ServiceRequest.objects.count() == 1
 
@@ -240,32 +240,32 @@ def test_a_reply_to_a_request_closed_long_ago_waits_for_the_desk(frozen, contact
 
 def test_the_same_message_delivered_twice_opens_one_request(contact_a, project_a):
     raw = message()
-    first = mail.ingest(raw)
-    second = mail.ingest(raw)
+    first = ingest.ingest(raw)
+    second = ingest.ingest(raw)
     assert second.pk == first.pk
     assert InboundMail.objects.count() == 1 and ServiceRequest.objects.count() == 1
 
 
 def test_a_message_without_message_id_is_deduplicated_by_its_bytes(contact_a, project_a):
     raw = message(message_id=False)
-    first = mail.ingest(raw)
-    mail.ingest(raw)
+    first = ingest.ingest(raw)
+    ingest.ingest(raw)
     assert first.message_id.startswith("sha256:") and len(first.message_id) == 7 + 64
     assert InboundMail.objects.count() == 1 and ServiceRequest.objects.count() == 1
 
 
 def test_a_processing_error_keeps_the_message_stored_and_it_is_retried(contact_a, project_a, monkeypatch):
-    original = mail.Sender.route
+    original = routing.MailRouter.route
 
     def broken(self, *args, **kwargs):
         raise OperationalError("database is locked")
 
-    monkeypatch.setattr(mail.Sender, "route", broken)
-    stored = mail.ingest(message())
+    monkeypatch.setattr(routing.MailRouter, "route", broken)
+    stored = ingest.ingest(message())
     assert stored.state == MailState.STORED and ServiceRequest.objects.count() == 0
     assert stored.reason.startswith("[attempt 1]")
-    monkeypatch.setattr(mail.Sender, "route", original)
-    assert mail.process_pending() == 1
+    monkeypatch.setattr(routing.MailRouter, "route", original)
+    assert ingest.process_pending() == 1
     stored.refresh_from_db()
     assert stored.state == MailState.CREATED and ServiceRequest.objects.count() == 1
 
@@ -280,7 +280,7 @@ def test_a_processing_error_keeps_the_message_stored_and_it_is_retried(contact_a
     ("售后服务 <service@integrator.example>", {}, ""),
 ])
 def test_automatic_mail_is_recorded_and_creates_nothing(contact_a, project_a, sender, headers, why):
-    stored = mail.ingest(message(sender=sender, headers=headers))
+    stored = ingest.ingest(message(sender=sender, headers=headers))
     assert stored.state == MailState.IGNORED and stored.reason
     assert why.lower() in stored.reason.lower()
     assert ServiceRequest.objects.count() == 0
@@ -305,7 +305,7 @@ def test_an_auto_reply_and_a_bounce_create_nothing(contact_a, project_a, desk_wi
     notification = notification_to(contact_a, request)
     out_of_office = message(subject="自动回复: 服务方案", body="我正在休假，12 月 1 日回来。",
                             headers={"In-Reply-To": notification.message_id})
-    auto, bounced = mail.ingest(out_of_office), mail.ingest(bounce())
+    auto, bounced = ingest.ingest(out_of_office), ingest.ingest(bounce())
     assert (auto.state, bounced.state) == (MailState.IGNORED, MailState.IGNORED)
     assert "delivery-status" in bounced.reason
     assert ServiceRequest.objects.count() == 1
@@ -313,7 +313,7 @@ def test_an_auto_reply_and_a_bounce_create_nothing(contact_a, project_a, desk_wi
 
 
 def test_a_subject_that_merely_mentions_auto_reply_is_a_persons_mail(contact_a, project_a):
-    stored = mail.ingest(message(subject="自动回复功能坏了"))
+    stored = ingest.ingest(message(subject="自动回复功能坏了"))
     assert stored.state == MailState.CREATED
 
 
@@ -330,19 +330,19 @@ def test_a_gb2312_labelled_message_reads_correctly(contact_a, project_a):
         b'Content-Type: text/plain; charset="gb2312"\r\nContent-Transfer-Encoding: base64\r\n\r\n'
         + base64.encodebytes(body.encode("gbk"))
     )
-    stored = mail.ingest(raw)
+    stored = ingest.ingest(raw)
     assert stored.subject == subject
     request = stored.request
     assert request.title == subject
     assert request.description == body
-    assert mail.parse(raw).sender_name == "王工"
+    assert parsing.parse(raw).sender_name == "王工"
 
 
 def test_unlabelled_8bit_chinese_is_read_as_utf8_or_gb18030(contact_a, project_a):
     body = "硬盘报警".encode("gb18030")
     raw = (b"From: wang@ycga.example\r\nSubject: test\r\nMessage-ID: <8bit.1@ycga.example>\r\n"
            b"Content-Type: text/plain\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" + body + b"\r\n")
-    assert mail.parse(raw).text == "硬盘报警"
+    assert parsing.parse(raw).text == "硬盘报警"
 
 
 # ------------------------------------------------------------------------------------------ malformed
@@ -354,7 +354,7 @@ def test_unlabelled_8bit_chinese_is_read_as_utf8_or_gb18030(contact_a, project_a
 ])
 def test_a_malformed_message_is_rejected_with_a_logged_reason_and_no_request(raw, contact_a, project_a, caplog):
     with caplog.at_level(logging.WARNING, logger="aftersales.intake.mail"):
-        stored = mail.ingest(raw)
+        stored = ingest.ingest(raw)
     assert stored.state == MailState.REJECTED and stored.reason
     assert ServiceRequest.objects.count() == 0 and not TimelineEvent.objects.exists()
     assert any("rejected" in record.getMessage() for record in caplog.records)
@@ -406,7 +406,7 @@ class FakeIMAP:
             if self.fail_store:
                 self.fail_store = False
                 raise OSError("connection reset by peer")
-            self.states_at_store.append(InboundMail.objects.get(message_id=mail.message_id_of(item["raw"])).state)
+            self.states_at_store.append(InboundMail.objects.get(message_id=parsing.message_id_of(item["raw"])).state)
             assert args[1] == "+FLAGS"
             item["flags"] |= set(args[2].strip("()").split())
             return "OK", [f"{self._seq(uid)} (UID {uid} FLAGS ({' '.join(sorted(item['flags']))}))".encode()]
@@ -470,11 +470,11 @@ def test_a_crash_between_commit_and_mailbox_update_loses_nothing_and_duplicates_
 def test_a_message_whose_processing_failed_stays_in_the_mailbox_for_the_next_poll(imap_settings, contact_a, project_a,
                                                                                   monkeypatch):
     mailbox = {5: {"raw": message(), "flags": set()}}
-    original = mail.Sender.route
-    monkeypatch.setattr(mail.Sender, "route", lambda self, *a, **k: (_ for _ in ()).throw(RuntimeError("bug")))
+    original = routing.MailRouter.route
+    monkeypatch.setattr(routing.MailRouter, "route", lambda self, *a, **k: (_ for _ in ()).throw(RuntimeError("bug")))
     result = imap.poll(connection=FakeIMAP(mailbox))
     assert result.kept == ["5"] and mailbox[5]["flags"] == set()
-    monkeypatch.setattr(mail.Sender, "route", original)
+    monkeypatch.setattr(routing.MailRouter, "route", original)
     result = imap.poll(connection=FakeIMAP(mailbox))
     assert result.acknowledged == 1 and mailbox == {}
     assert ServiceRequest.objects.count() == 1
@@ -519,7 +519,7 @@ def test_mail_in_fails_with_tempfail_when_the_message_cannot_be_stored(db, monke
     def unavailable(*args, **kwargs):
         raise OperationalError("could not connect to server")
 
-    monkeypatch.setattr(mail, "store", unavailable)
+    monkeypatch.setattr(ingest, "store", unavailable)
     with pytest.raises(CommandError) as failure:
         call_command("mail_in", stdin=io.BytesIO(message()), stdout=io.StringIO())
     assert failure.value.returncode == 75  # EX_TEMPFAIL: the MTA keeps the message and retries
@@ -541,7 +541,7 @@ def test_mail_poll_without_a_configured_mailbox_says_so(settings):
 
 def test_the_triage_page_lists_an_unknown_sender_for_the_desk_and_refuses_customers(client, dispatcher, customer_user_a,
                                                                                    project_a):
-    stored = mail.ingest(message(sender="陌生人 <stranger@elsewhere.example>", subject="请报价"))
+    stored = ingest.ingest(message(sender="陌生人 <stranger@elsewhere.example>", subject="请报价"))
     assert stored.state == MailState.TRIAGE and stored.customer is None
     client.force_login(dispatcher)
     page = client.get(reverse("intake:mail_triage"))
@@ -553,7 +553,7 @@ def test_the_triage_page_lists_an_unknown_sender_for_the_desk_and_refuses_custom
 
 def test_a_known_customers_waiting_mail_is_shown_to_its_branch_only(client, dispatcher, contact_a, project_a, branch_b):
     ProjectFactory(customer=project_a.customer, name="第二期")
-    stored = mail.ingest(message(subject="摄像机离线"))
+    stored = ingest.ingest(message(subject="摄像机离线"))
     assert stored.state == MailState.TRIAGE and stored.customer_id == project_a.customer_id
     other_desk = StaffFactory(username="desk_b", branch=branch_b, position=Position.DISPATCHER, role=roles.DISPATCHER)
     client.force_login(dispatcher)
@@ -567,7 +567,7 @@ def test_a_known_customers_waiting_mail_is_shown_to_its_branch_only(client, disp
 
 
 def test_the_desk_opens_a_request_from_a_waiting_mail(client, dispatcher, project_a):
-    stored = mail.ingest(message(sender="陌生人 <stranger@elsewhere.example>", subject="摄像机离线",
+    stored = ingest.ingest(message(sender="陌生人 <stranger@elsewhere.example>", subject="摄像机离线",
                                  attachments=[("现场.png", PNG, "image", "png")]))
     client.force_login(dispatcher)
     response = client.post(reverse("intake:mail_triage"), {
@@ -589,8 +589,8 @@ def test_the_desk_opens_a_request_from_a_waiting_mail(client, dispatcher, projec
 
 def test_the_desk_adds_a_waiting_mail_to_a_request_or_dismisses_it(client, dispatcher, contact_a, project_a):
     request = open_portal_request(contact_a, project_a)
-    first = mail.ingest(message(sender="colleague@ycga.example", subject="同一个问题", body="我们这边也看不到录像"))
-    second = mail.ingest(message(sender="ads@spam.example", subject="优惠"))
+    first = ingest.ingest(message(sender="colleague@ycga.example", subject="同一个问题", body="我们这边也看不到录像"))
+    second = ingest.ingest(message(sender="ads@spam.example", subject="优惠"))
     client.force_login(dispatcher)
     client.post(reverse("intake:mail_triage"), {"action": "append", "mail": first.pk, "number": request.number})
     client.post(reverse("intake:mail_triage"), {"action": "dismiss", "mail": second.pk, "reason": "广告"})

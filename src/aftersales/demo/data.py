@@ -95,7 +95,7 @@ def load(*, devices: int = 500, seed: int = 2026) -> dict:
         logins.append((username, roles.ROLE_LABELS[role]))
     _roster(nx, sh)
     ensure_categories()
-    from aftersales.intake.alarms import ensure_default_rules
+    from aftersales.intake.alarms.rules import ensure_default_rules
 
     ensure_default_rules()  # the NVR rule needs the categories
     categories = {c.code: c for c in DeviceCategory.objects.all()}
@@ -140,7 +140,11 @@ def load(*, devices: int = 500, seed: int = 2026) -> dict:
 
 def _service_requests(projects) -> None:
     """A desk with work in every state, so the queue, the timelines and the escalations show something."""
-    from aftersales.service import services
+    from aftersales.service import verbs
+    from aftersales.service.models import ServiceRequest
+
+    def seen(request) -> int:  # the version a desk that just loaded the page would send
+        return ServiceRequest.objects.values_list("version", flat=True).get(pk=request.pk)
 
     people = {u.username: u for u in User.objects.all()}
     desk, engineer = people["dispatcher"], people["engineer"]
@@ -149,28 +153,29 @@ def _service_requests(projects) -> None:
     devices = list(Device.objects.filter(project=first)[:3])
 
     def open_(project, priority, title, description, by=desk, **extra):
-        return services.open_request(by=by, project=project, priority=priority, channel=extra.pop("channel", "phone"),
-                                     title=title, description=description, **extra)
+        return verbs.open_request(by=by, project=project, priority=priority, channel=extra.pop("channel", "phone"),
+                                  title=title, description=description, **extra)
 
     closed = open_(first, "general", "客户端回放卡顿", "二楼监控室客户端回放 1080P 录像卡顿", devices=devices[:1])
-    services.reply(request=closed, by=desk, mode="remote", plan="远程检查客户端解码设置")
-    work_order = services.submit_work_order(request=closed, by=engineer, actions="开启硬件解码,升级客户端", minutes_spent=40,
-                                            result="solved")
-    services.confirm_work_order(work_order=work_order, by=people["customer"], via="portal", satisfaction=5, comment="处理及时")
+    verbs.reply(request=closed, version=seen(closed), by=desk, mode="remote", plan="远程检查客户端解码设置")
+    work_order = verbs.submit_work_order(request=closed, version=seen(closed), by=engineer,
+                                         actions="开启硬件解码,升级客户端", minutes_spent=40, result="solved")
+    verbs.confirm_work_order(work_order=work_order, version=work_order.version, by=people["customer"], via="portal",
+                             satisfaction=5, comment="处理及时")
     awaiting = open_(first, "general", "门禁读卡器不识别", "东门门禁读卡器刷卡无反应")
-    services.reply(request=awaiting, by=desk, mode="onsite", plan="工程师上门更换读卡器")
-    services.dispatch(request=awaiting, by=desk, engineer=people["engineer2"])
-    services.depart(request=awaiting, by=people["engineer2"])
-    services.arrive(request=awaiting, by=people["engineer2"], confirmed_by_customer=True)
-    services.submit_work_order(request=awaiting, by=people["engineer2"], actions="更换读卡器一台", parts_used="读卡器 DS-K1101M ×1",
-                               minutes_spent=50, result="solved")
+    verbs.reply(request=awaiting, version=seen(awaiting), by=desk, mode="onsite", plan="工程师上门更换读卡器")
+    verbs.dispatch(request=awaiting, version=seen(awaiting), by=desk, engineer=people["engineer2"])
+    verbs.depart(request=awaiting, by=people["engineer2"])
+    verbs.arrive(request=awaiting, by=people["engineer2"], confirmed_by_customer=True)
+    verbs.submit_work_order(request=awaiting, version=seen(awaiting), by=people["engineer2"], actions="更换读卡器一台",
+                            parts_used="读卡器 DS-K1101M ×1", minutes_spent=50, result="solved")
     emergency = open_(second, "emergency", "监控中心大屏全部黑屏", "解码器无输出,业务中断", business_impact="无法实时监看", channel="phone")
-    services.dispatch(request=emergency, by=desk, engineer=engineer)
-    services.depart(request=emergency, by=engineer)
+    verbs.dispatch(request=emergency, version=seen(emergency), by=desk, engineer=engineer)
+    verbs.depart(request=emergency, by=engineer)
     open_(first, "serious", "十字路口北向卡口摄像机离线", "卡口杆件3号两台摄像机离线", devices=devices[1:3])
     open_(second, "serious", "NVR 硬盘告警", "机房A NVR 报硬盘错误", by=people["hospital"], channel="portal")
     replied = open_(first, "general", "新增两路摄像机接入", "南广场计划新增两路摄像机接入平台")
-    services.reply(request=replied, by=desk, mode="onsite", plan="下周二上门勘察", scheduled_for=None)
+    verbs.reply(request=replied, version=seen(replied), by=desk, mode="onsite", plan="下周二上门勘察", scheduled_for=None)
     open_(second, "general", "客户端账号权限调整", "新增值班员账号,仅预览权限", channel="email")
 
 

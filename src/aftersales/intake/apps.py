@@ -25,6 +25,6 @@ class IntakeConfig(AppConfig):
 def _default_rules_after_migrate(sender, app_config=None, **kwargs):
     """A flushed database gets the default alarm priority rules back (like service's defaults)."""
     if app_config is not None and app_config.label == "intake":
-        from .alarms import ensure_default_rules
+        from .alarms.rules import ensure_default_rules
 
         ensure_default_rules()

@@ -5,7 +5,7 @@ import logging
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, lock_task
 
-from . import imap, mail
+from .mail import imap, ingest
 
 logger = logging.getLogger(__name__)
 
@@ -20,4 +20,4 @@ def poll_mailbox() -> None:
             imap.poll()
         except Exception:  # noqa: BLE001 - an unreachable server is tried again next minute
             logger.exception("IMAP poll failed")
-    mail.process_pending()
+    ingest.process_pending()

@@ -2,7 +2,7 @@ from django.urls import include, path
 
 app_name = "intake"
 urlpatterns = [
-    path("mail/", include("aftersales.intake.urls_mail")),
-    path("", include("aftersales.intake.urls_labels")),
-    path("alarms/", include("aftersales.intake.urls_alarms")),
+    path("mail/", include("aftersales.intake.mail.urls")),
+    path("", include("aftersales.intake.labels.urls")),
+    path("alarms/", include("aftersales.intake.alarms.urls")),
 ]

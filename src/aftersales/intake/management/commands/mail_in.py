@@ -8,7 +8,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from aftersales.intake import mail
+from aftersales.intake.mail import ingest
 
 EX_TEMPFAIL = 75
 
@@ -30,7 +30,7 @@ class Command(BaseCommand):
         if isinstance(raw, str):
             raw = raw.encode("utf-8", errors="surrogateescape")
         try:
-            stored = mail.ingest(raw, source=source)
+            stored = ingest.ingest(raw, source=source)
         except Exception as error:  # noqa: BLE001 - not stored: the MTA must keep it and try again
             raise CommandError(f"mail-in: the message could not be stored, try again later: "
                                f"{type(error).__name__}: {error}", returncode=EX_TEMPFAIL) from error

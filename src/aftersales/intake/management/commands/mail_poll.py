@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from aftersales.intake import imap, mail
+from aftersales.intake.mail import imap, ingest
 
 
 class Command(BaseCommand):
@@ -18,5 +18,5 @@ class Command(BaseCommand):
             result = imap.poll(limit=limit)
         except Exception as error:  # noqa: BLE001 - e.g. the server is unreachable or refuses the login
             raise CommandError(f"mail-poll: {type(error).__name__}: {error}") from error
-        retried = mail.process_pending()
+        retried = ingest.process_pending()
         self.stdout.write(imap.describe(result) + (f"; {retried} stored message(s) retried" if retried else ""))

@@ -26,8 +26,8 @@ from aftersales.core.scoping import get_visible_or_404, visible
 from aftersales.core.views import ScopedListView, ScopedMixin
 from aftersales.customers.models import Customer, Project
 
-from . import alarms
-from .models import AlarmEvent, AlarmOutcome, IntegrationKey
+from ..models import AlarmEvent, AlarmOutcome, IntegrationKey
+from . import desk, keys, receiving, rules
 
 DESK_PERM = "service.handle_request"
 MAP_PERM = "intake.add_devicealias"
@@ -80,7 +80,7 @@ class UnmatchedAlarms(ScopedListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["can_map"] = self.request.user.has_perm(MAP_PERM)
-        context["alarm_types"] = {k: str(v) for k, v in alarms.ALARM_TYPES.items()}
+        context["alarm_types"] = {k: str(v) for k, v in rules.ALARM_TYPES.items()}
         return context
 
     def post(self, request, *args, **kwargs):
@@ -92,11 +92,11 @@ class UnmatchedAlarms(ScopedListView):
             if action == "map":
                 self._map(request, event)
             elif action == "replay":
-                result = alarms.replay(event, by=request.user)
+                result = desk.replay(event, by=request.user)
                 level = messages.WARNING if result.outcome == AlarmOutcome.UNMATCHED else messages.SUCCESS
                 messages.add_message(request, level, result.message)
             elif action == "dismiss":
-                alarms.dismiss(event, by=request.user)
+                desk.dismiss(event, by=request.user)
                 messages.success(request, _("The event is set aside; it stays in the record."))
             else:
                 raise Http404
@@ -108,12 +108,12 @@ class UnmatchedAlarms(ScopedListView):
         form = MapForm(request.POST)
         if not form.is_valid():
             raise DomainError(_("Give the serial number of the device to map to."))
-        probe = alarms.AlarmInput(alarm_type=event.alarm_type, raised=True, serial=form.cleaned_data["serial"].strip(),
+        probe = receiving.AlarmInput(alarm_type=event.alarm_type, raised=True, serial=form.cleaned_data["serial"].strip(),
                                   manufacturer=form.cleaned_data["manufacturer"].strip())
-        device, reason = alarms.resolve_device(event.key, probe)
+        device, reason = receiving.resolve_device(event.key, probe)
         if device is None or not visible(Device.objects.filter(pk=device.pk), request.user).exists():
             raise DomainError(reason or _("No such device."))
-        alias, results = alarms.map_external_id(event, device=device, by=request.user,
+        alias, results = desk.map_external_id(event, device=device, by=request.user,
                                                 replay_events=form.cleaned_data["replay"])
         opened = sum(1 for r in results if r.outcome == AlarmOutcome.OPENED)
         messages.success(request, _("“%(id)s” now means %(device)s; %(n)s event(s) handled, %(opened)s request(s) opened.") % {
@@ -151,7 +151,7 @@ class IntegrationKeys(ScopedListView):
         if not request.user.has_perm(CHANGE_KEY_PERM) or request.POST.get("action") != "deactivate":
             raise PermissionDenied
         key = _posted_object(request, IntegrationKey.objects.all(), "key")
-        alarms.deactivate_key(key)
+        keys.deactivate_key(key)
         messages.success(request, _("Key “%(name)s” is deactivated: its events are refused from now on.") % {"name": key.name})
         return redirect("intake:key_list")
 
@@ -193,7 +193,7 @@ class IntegrationKeyCreate(ScopedMixin, View):
         form = KeyForm(request.POST, user=request.user)
         if form.is_valid():
             try:
-                key, plain = alarms.create_key(by=request.user, **form.cleaned_data)
+                key, plain = keys.create_key(by=request.user, **form.cleaned_data)
             except DomainError as error:
                 form.add_error(error.field if error.field in form.fields else None, error.message)
             else:

@@ -1,13 +1,6 @@
-"""Issue 11 §2, SRQ-1 channel "label": device QR labels (一机一码扫码报修).
-
-Every device carries a random, unguessable `label_code` (assets.Device). The label printed for it holds a QR
-code of the absolute URL of its scan page, and the device's name, model, serial number, location and the
-service hotline. Whoever scans it either may report on the device as themselves (a customer's user of the
-device's customer, or staff who see it: the portal form, pre-filled) or is treated as anonymous: a short
-public form that opens an unverified request, rate-limited per device and per client address, whose only
-answer is a tokened link to follow that one request. Nothing beyond what is printed on the label is shown
-to an anonymous reporter.
-"""
+"""Public reports from a device label (issue 11 §2): the reporter's input, the rate limits per device and per client
+address (in the database, shared by every worker), the unverified request it opens, the tokened follow page's
+timeline, and the desk's confirmation of the reporter (triage)."""
 
 import ipaddress
 import math
@@ -15,26 +8,20 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 
-import segno
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.urls import reverse
 
 from aftersales.assets.models import Device
 from aftersales.core import clock
 from aftersales.core.scoping import visible
 from aftersales.service import verbs
-from aftersales.service.models import Channel, EventKind, Priority, ServiceRequest, TimelineEvent
+from aftersales.service.models import OPEN_STATES, Channel, EventKind, Priority, ServiceRequest, TimelineEvent
 
-from .models import ReportThrottle
+from ..models import ReportThrottle
 
-MAX_CODE_LENGTH = 32  # Device.label_code's column
 MAX_TOKEN_LENGTH = 32  # ServiceRequest.public_token's column
 TITLE_LENGTH = 200  # ServiceRequest.title's column
-REPORT_PERMISSION = "service.add_servicerequest"
 
 # What a reporter holding only the follow link may see of the timeline: the steps of the service, never
 # who did them, their notes, internal comments, SLA warnings or escalations.
@@ -43,51 +30,6 @@ PUBLIC_EVENT_KINDS = (
     EventKind.ARRIVED, EventKind.RESOLVED, EventKind.CONFIRMED, EventKind.REJECTED, EventKind.CLOSED,
     EventKind.CANCELLED,
 )
-
-
-# ------------------------------------------------------------------------------------------ codes and QR
-
-def device_for_code(code: str) -> Device | None:
-    """The device a label names, or None. Codes are random (`secrets.token_urlsafe`), so changing one
-    character of a code finds nothing rather than a neighbour's device."""
-    if not code or len(code) > MAX_CODE_LENGTH:
-        return None
-    return Device.objects.select_related("project").filter(label_code=code).first()
-
-
-def scan_url(code: str) -> str:
-    """The absolute URL a label's QR code encodes, on the public site address (settings.SITE_URL)."""
-    return settings.SITE_URL.rstrip("/") + reverse("intake:label_scan", args=[code])
-
-
-@lru_cache(maxsize=4096)
-def qr_svg(data: str) -> str:
-    """An inline SVG (no size, a viewBox: CSS sizes it in millimetres) of a QR code at error level M or
-    better, with a two-module quiet zone (the label's white margin adds to it). Pure, hence cached."""
-    return segno.make(data, error="m").svg_inline(omitsize=True, border=2, svgclass="qr", lineclass=None)
-
-
-def natural_key(text: str) -> tuple:
-    """"2 号杆" before "10 号杆": runs of digits compare as numbers."""
-    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", text) if part)
-
-
-def sheet_devices(user, project, category_id: int | None = None) -> list[Device]:
-    """The devices of one project for its label sheet, scoped, in one query; in the order an installer walks
-    the site: by category, then location and name in natural order ("2 号杆" before "10 号杆")."""
-    devices = visible(Device.objects.all(), user).filter(project=project)
-    if category_id is not None:
-        devices = devices.filter(category_id=category_id)
-    devices = list(devices.only("pk", "name", "model", "serial_number", "location", "label_code", "category_id",
-                                "project_id").order_by("pk"))
-    return sorted(devices, key=lambda d: (d.category_id, natural_key(d.location), natural_key(d.name), d.pk))
-
-
-def may_report_as_user(user, device) -> bool:
-    """A logged-in user who may open requests and sees the device reports as themselves; anyone else,
-    including another customer's user, is an anonymous reporter."""
-    return bool(user and user.is_authenticated and user.has_perm(REPORT_PERMISSION)
-                and visible(Device.objects.filter(pk=device.pk), user).exists())
 
 
 # ------------------------------------------------------------------------------------------ input
@@ -204,3 +146,15 @@ def public_timeline(request: ServiceRequest) -> list[tuple[str, datetime]]:
     """(kind, time) of the steps a reporter may see; nothing else is read from the events."""
     return list(TimelineEvent.objects.filter(request=request, kind__in=PUBLIC_EVENT_KINDS)
                 .order_by("at", "pk").values_list("kind", "at"))
+
+
+# ------------------------------------------------------------------------------------------ the desk
+
+def unverified_reports(user):
+    """Open requests from public device labels whose reporter the desk has not confirmed yet."""
+    return visible(ServiceRequest.objects.filter(reporter_verified=False, state__in=OPEN_STATES), user)
+
+
+def confirm_reporter(*, request, by) -> ServiceRequest:
+    """The desk called the reporter of a label report back (or otherwise checked it): reporter verified."""
+    return verbs.verify_reporter(request=request, by=by)

@@ -1,5 +1,5 @@
 """Pages of device QR labels (issue 11 §2): the printable label sheet of a project, the scan page a label's QR
-code opens, and the reporter's follow page. The rules live in `labels.py`; these views parse and show."""
+code opens, and the reporter's follow page. The rules live in `codes` and `reports`; these views parse and show."""
 
 from django import forms
 from django.contrib import messages
@@ -26,7 +26,7 @@ from aftersales.service.views import (
     DEVICE_CHOICES_LIMIT, add_domain_error, device_choices, error_status, priority_choices,
 )
 
-from . import labels
+from . import codes, reports
 
 # ------------------------------------------------------------------------------------------ label sheet
 
@@ -50,9 +50,9 @@ class LabelSheet(ScopedMixin, View):
         layout = request.GET.get("layout", "") if request.GET.get("layout") in LAYOUTS else "3x7"
         columns, rows = LAYOUTS[layout]
         items = []
-        for device in labels.sheet_devices(request.user, project, category.pk if category else None):
-            url = labels.scan_url(device.label_code)
-            items.append({"device": device, "url": url, "qr": mark_safe(labels.qr_svg(url))})  # segno's own markup
+        for device in codes.sheet_devices(request.user, project, category.pk if category else None):
+            url = codes.scan_url(device.label_code)
+            items.append({"device": device, "url": url, "qr": mark_safe(codes.qr_svg(url))})  # segno's own markup
         per_page = columns * rows
         pages = [items[start:start + per_page] for start in range(0, len(items), per_page)]
         return render(request, "intake/label_sheet.html", {
@@ -83,7 +83,7 @@ class PublicReportForm(forms.Form):
         self.fields["reporter_name"].widget.attrs["autocomplete"] = "name"
 
     def clean_reporter_phone(self):
-        phone = labels.normalize_phone(self.cleaned_data["reporter_phone"])
+        phone = reports.normalize_phone(self.cleaned_data["reporter_phone"])
         if phone is None:
             raise forms.ValidationError(_("Enter a phone number: 7 to 20 digits; + and - are allowed."))
         return phone
@@ -126,10 +126,10 @@ class LabelScan(View):
     device) gets the public form and sees only what the label shows. An unknown code is a 404."""
 
     def dispatch(self, request, *args, code, **kwargs):
-        self.device = labels.device_for_code(code)
+        self.device = codes.device_for_code(code)
         if self.device is None:
             raise Http404
-        self.as_user = labels.may_report_as_user(request.user, self.device)
+        self.as_user = codes.may_report_as_user(request.user, self.device)
         return super().dispatch(request, *args, **kwargs)
 
     def get(self, request):
@@ -145,11 +145,11 @@ class LabelScan(View):
             return self.render_public_form(form)
         data = form.cleaned_data
         try:
-            created = labels.report_from_label(
+            created = reports.report_from_label(
                 device=self.device, reporter_name=data["reporter_name"], reporter_phone=data["reporter_phone"],
-                description=data["description"], photo=data["photo"], address=labels.client_address(request),
+                description=data["description"], photo=data["photo"], address=reports.client_address(request),
             )
-        except labels.ReportLimitReached as limited:
+        except reports.ReportLimitReached as limited:
             now = clock.now()
             response = render(request, "intake/report_throttled.html", {
                 "retry_at": limited.retry_at, "device": self.device,
@@ -202,11 +202,11 @@ class ReportFollow(View):
     times; no names, phones, notes or comments. A wrong token is a 404."""
 
     def get(self, request, token):
-        service_request = labels.request_for_token(token)
+        service_request = reports.request_for_token(token)
         if service_request is None:
             raise Http404
         steps = [{"kind": kind, "label": EventKind(kind).label, "at": at}
-                 for kind, at in labels.public_timeline(service_request)]
+                 for kind, at in reports.public_timeline(service_request)]
         response = render(request, "intake/report_follow.html", {
             "number": service_request.number, "state": service_request.state,
             "state_label": State(service_request.state).label, "steps": steps,

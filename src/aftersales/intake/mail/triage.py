@@ -1,6 +1,6 @@
-"""The desk's verbs for what arrived without a clear owner (issue 11, point 4): mail from unknown senders
-(open a request from it, add it to a request, or dismiss it) and label reports whose reporter is not
-verified yet (confirm the reporter). Each verb is one transaction; the views scope every object first."""
+"""The desk's verbs for mail that arrived without a clear owner (issue 11, point 4): mail from unknown senders
+(open a request from it, add it to a request, or dismiss it). Each verb is one transaction; the views scope
+every object first. Label reports whose reporter is not verified yet: `labels.reports`."""
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -11,12 +11,13 @@ from django.utils.translation import gettext as _
 
 from aftersales.core import clock
 from aftersales.core.errors import DomainError, IllegalTransition
-from aftersales.core.scoping import SEE_ALL_BRANCHES, is_staff_member, visible
-from aftersales.service.models import OPEN_STATES, Channel, EventKind, Priority, ServiceRequest
+from aftersales.core.scoping import SEE_ALL_BRANCHES, is_staff_member
 from aftersales.service import verbs
+from aftersales.service.models import Channel, EventKind, Priority, ServiceRequest
 
-from . import mail as mail_intake
-from .models import InboundMail, MailState
+from ..models import InboundMail, MailState
+from .parsing import TITLE_MAX, ParsedMail, clip_text, parse_or_none, title_of
+from .routing import append_mail, record_files, store_files
 
 
 def desk_mails(user):
@@ -39,11 +40,6 @@ def triage_mails(user):
     return desk_mails(user).filter(state=MailState.TRIAGE)
 
 
-def unverified_reports(user):
-    """Open requests from public device labels whose reporter the desk has not confirmed yet."""
-    return visible(ServiceRequest.objects.filter(reporter_verified=False, state__in=OPEN_STATES), user)
-
-
 def _waiting(mail) -> InboundMail:
     mail = InboundMail.objects.select_for_update().get(pk=mail.pk)
     if mail.state != MailState.TRIAGE:
@@ -51,8 +47,8 @@ def _waiting(mail) -> InboundMail:
     return mail
 
 
-def _parsed(mail) -> mail_intake.ParsedMail:
-    parsed = mail_intake.parse_or_none(mail)
+def _parsed(mail) -> ParsedMail:
+    parsed = parse_or_none(mail)
     if parsed is None:
         raise DomainError(_("This mail cannot be read."))
     return parsed
@@ -78,15 +74,15 @@ def create_request_from_mail(*, mail, by, project, priority: str = Priority.GENE
                         .order_by("pk").first()) if parsed.sender else None
             request = verbs.open_request(
                 by=by, reporter=reporter, project=project, priority=priority, channel=Channel.EMAIL,
-                title=(title.strip() or mail_intake.title_of(parsed))[:mail_intake.TITLE_MAX],
-                description=mail_intake._clip(parsed.text) or parsed.subject or mail_intake.title_of(parsed),
+                title=(title.strip() or title_of(parsed))[:TITLE_MAX],
+                description=clip_text(parsed.text) or parsed.subject or title_of(parsed),
                 reporter_name=(parsed.sender_name or parsed.sender)[:100],
             )
             verbs.record_channel_event(
                 request=request, kind=EventKind.MAIL, by=by, mail=mail.pk, **{"from": parsed.sender, "subject": parsed.subject},
                 text=_("Opened by the desk from a mail of %(sender)s.") % {"sender": parsed.sender_label})
-            stored, refused = mail_intake.store_files(request, parsed.files, by=reporter, written=written)
-            mail_intake.record_files(request, stored=stored, refused=refused, by=by, mail=mail)
+            stored, refused = store_files(request, parsed.files, by=reporter, written=written)
+            record_files(request, stored=stored, refused=refused, by=by, mail=mail)
             mail.state, mail.request, mail.customer_id, mail.processed_at = (
                 MailState.CREATED, request, request.customer_id, clock.now())
             mail.save(update_fields=["state", "request", "customer", "processed_at"])
@@ -105,7 +101,7 @@ def append_mail_to_request(*, mail, by, request) -> ServiceRequest:
             if mail.customer_id and request.customer_id != mail.customer_id:
                 raise DomainError(_("Choose a request of the customer this mail is about."), field="number")
             parsed = _parsed(mail)
-            mail_intake.append_mail(mail, parsed, request, actor=None, added_by=by, written=written)
+            append_mail(mail, parsed, request, actor=None, added_by=by, written=written)
             mail.state, mail.request, mail.customer_id, mail.processed_at = (
                 MailState.APPENDED, request, request.customer_id, clock.now())
             mail.save(update_fields=["state", "request", "customer", "processed_at"])
@@ -125,8 +121,3 @@ def dismiss_mail(*, mail, by, reason: str = "") -> InboundMail:
     mail.state, mail.processed_at = MailState.IGNORED, clock.now()
     mail.save(update_fields=["state", "reason", "processed_at"])
     return mail
-
-
-def confirm_reporter(*, request, by) -> ServiceRequest:
-    """The desk called the reporter of a label report back (or otherwise checked it): reporter verified."""
-    return verbs.verify_reporter(request=request, by=by)

@@ -1,76 +1,24 @@
-"""Monitoring alarms → service requests (issue 11 §3, SRQ-1 channel "alarm").
+"""One alarm event, one transaction (the rules: the package's docstring): the device it names, within the key's
+reach; then per (device, alarm type) a new request, a line on the open one, a recovery (closing the request as
+recovered when nobody was dispatched), or nothing, with the reason. Every event is stored with its outcome."""
 
-An integration key (per source, per customer or one project) sends events: a device (serial number,
-or an external id mapped through DeviceAlias), an alarm type, raised or cleared, a time, a detail.
-
-Rules, per (device, alarm type), decided by the EVENT time, so the result does not depend on the
-order in which events arrive:
-
-- raise, nothing known yet  → open a request (priority from AlarmPriorityRule) and insert the
-  ActiveAlarm row in the same transaction; the row's unique key makes it one request even when
-  raises arrive concurrently (the loser of the insert re-reads the row and appends instead);
-- raise, alarm ongoing       → an ALARM_RAISED line on the open request (no new request); if the desk
-  has closed or cancelled that request while the device kept alarming, a raise newer than the last one
-  opens a new request (a retried or repeated raise with the same time is ignored);
-- raise, alarm recovered     → newer than the recovery: the alarm is raised again (appended to the
-  request if it is still open, else a new request); not newer: ignored (a late, superseded raise);
-- clear, alarm ongoing       → the recovery is recorded on the request (ALARM_CLEARED); if nobody has
-  been dispatched (state new/replied, no engineer) and the key closes recovered requests, the request
-  is closed as recovered (state cancelled, with the recovery text); otherwise the desk decides;
-- clear older than the raise, a second clear, a clear with nothing raised → ignored, with the reason.
-On equal times the recovery wins (a retried raise after its clear opens nothing).
-
-Every event is an AlarmEvent row with its outcome; one event is one transaction. An event for a
-device we cannot find is stored as "unmatched" with the reason, for the desk to map and replay.
-"""
-
-import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from aftersales.assets.models import Device
 from aftersales.core import clock
-from aftersales.core.cache import WorkerCache
-from aftersales.core.errors import DomainError
 from aftersales.service import verbs
-from aftersales.service.models import OPEN_STATES, Channel, EventKind, Priority, ServiceRequest, State
+from aftersales.service.models import OPEN_STATES, Channel, EventKind, ServiceRequest, State
 
-from .models import ActiveAlarm, AlarmEvent, AlarmOutcome, AlarmPriorityRule, DeviceAlias, IntegrationKey, hash_key
-
-log = logging.getLogger(__name__)
+from ..models import ActiveAlarm, AlarmEvent, AlarmOutcome, DeviceAlias, IntegrationKey
+from .keys import devices_reachable
+from .rules import priority_for, type_label
 
 FUTURE_TOLERANCE = timedelta(minutes=5)  # a source clock ahead by more than this: the receipt time is used
-MAX_BATCH = 100
-TOUCH_INTERVAL = timedelta(minutes=1)  # last_used_at is written at most once a minute per key
 UNDISPATCHED = (State.NEW, State.REPLIED)
-
-# The types most sources send. Any other lower-case slug is accepted and shown as it is.
-ALARM_TYPES = {
-    "offline": gettext_lazy("Offline"),  # 离线
-    "video_loss": gettext_lazy("Video loss"),  # 视频丢失
-    "disk_error": gettext_lazy("Disk error"),  # 硬盘故障
-    "tamper": gettext_lazy("Tampering"),  # 遮挡/破坏
-    "storage_full": gettext_lazy("Storage full"),  # 存储已满
-}
-
-# Defaults written by migration 0002 (which keeps its own copy); (alarm type, device category code or None, priority).
-DEFAULT_PRIORITY_RULES = [
-    ("offline", "nvr", Priority.SERIOUS),
-    ("offline", None, Priority.GENERAL),
-    ("video_loss", None, Priority.GENERAL),
-    ("disk_error", None, Priority.SERIOUS),
-    ("tamper", None, Priority.SERIOUS),
-    ("storage_full", None, Priority.SERIOUS),
-]
-
-
-def type_label(alarm_type: str) -> str:
-    return str(ALARM_TYPES.get(alarm_type, alarm_type))
 
 
 def local(moment: datetime | None) -> str:
@@ -120,77 +68,13 @@ class Result:
         return self.event.request
 
 
-# ------------------------------------------------------------------------------------------ keys
-
-def create_key(*, by, customer, name: str, project=None, auto_close_recovered: bool = True) -> tuple[IntegrationKey, str]:
-    """A new key; the caller shows the returned plain key once. Only its hash is stored."""
-    if not name.strip():
-        raise DomainError(_("Give the key a name (the monitoring system it is for)."), field="name")
-    if project is not None and project.customer_id != customer.pk:
-        raise DomainError(_("The project must belong to the customer."), field="project")
-    from .models import new_key
-
-    plain = new_key()
-    key = IntegrationKey.objects.create(name=name.strip(), customer=customer, project=project, prefix=plain[:12],
-                                        key_hash=hash_key(plain), auto_close_recovered=auto_close_recovered,
-                                        created_by=by)
-    return key, plain
-
-
-def deactivate_key(key: IntegrationKey) -> IntegrationKey:
-    if key.active:
-        key.active = False
-        key.save(update_fields=["active"])
-    return key
-
-
-# Active keys by hash, kept per worker like API tokens (core/cache.py): a deactivated key is refused at once by
-# the worker that deactivated it and by the others within the cache's TTL.
-_keys = WorkerCache("integration keys", IntegrationKey)
-# When this worker last wrote a key's last_used_at (the cached key does not see its own writes).
-_touched = WorkerCache("integration key use", IntegrationKey)
-
-
-def _active_key(digest: str) -> IntegrationKey | None:
-    return (IntegrationKey.objects.select_related("customer", "project")
-            .filter(key_hash=digest, active=True).order_by("pk").first())  # unique: no sort by name
-
-
-def authenticate(raw_key: str | None) -> IntegrationKey | None:
-    """The active key whose sha256 matches, or None. The key is shared by the worker's requests: read only.
-    Nothing is kept for a wrong key."""
-    if not raw_key:
-        return None
-    digest = hash_key(raw_key.strip())
-    return _keys.get(digest, lambda: _active_key(digest), keep_none=False)
-
-
-def touch(key: IntegrationKey, *, now=None) -> None:
-    """Remember when the key was last used, at most once a minute (no hot row under an alarm storm)."""
-    now = now or clock.now()
-    if key.last_used_at is not None and key.last_used_at >= now - TOUCH_INTERVAL:
-        return  # written less than a minute before the key was read
-    written = _touched.peek(key.pk)
-    if written is not None and written >= now - TOUCH_INTERVAL:
-        return  # this worker wrote it less than a minute ago
-    IntegrationKey.objects.filter(pk=key.pk).filter(
-        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - TOUCH_INTERVAL)).update(last_used_at=now)
-    _touched.put(key.pk, now)
-
-
 # ------------------------------------------------------------------------------------------ matching
-
-def devices_reachable(key: IntegrationKey):
-    """The devices a key may report on: its customer's, or only its project's."""
-    devices = Device.objects.filter(project__customer_id=key.customer_id)
-    if key.project_id:
-        devices = devices.filter(project_id=key.project_id)
-    return devices
-
 
 # What an alarm reads of its device and the device's project: the whole rows cost a quarter of an append.
 ALARM_DEVICE_FIELDS = ("name", "model", "serial_number", "location", "category", "project__name", "project__customer",
                        "project__branch")
+
+
 def resolve_device(key: IntegrationKey, data: AlarmInput) -> tuple[Device | None, str]:
     """The device the event is about, within the key's customer (and project), or None and the reason."""
     def reachable():  # not built for the usual serial number: building it cost a tenth of an append
@@ -224,43 +108,6 @@ def _devices_with_serial(key: IntegrationKey, serial: str) -> list[Device]:
     return list(devices.select_related("project").only(*ALARM_DEVICE_FIELDS).order_by("pk")[:2])
 
 
-# The rules, read once per worker and cleared by a save in this process (core/cache.py: others within its TTL).
-_priority_rules = WorkerCache("alarm priority rules", AlarmPriorityRule)
-
-
-def priority_for(alarm_type: str, device: Device) -> str:
-    """The most specific rule wins: type and device category, else the type's default, else general."""
-    def load():
-        rules = {}
-        for rule in AlarmPriorityRule.objects.all():
-            rules.setdefault(rule.alarm_type, {})[rule.category_id] = rule.priority
-        return rules
-
-    by_category = _priority_rules.get("all", load).get(alarm_type, {})
-    for priority in (by_category.get(device.category_id), by_category.get(None)):
-        if priority in Priority.values:
-            return priority
-        if priority:
-            log.warning("alarm priority rule for %s has an unknown priority %r; ignored", alarm_type, priority)
-    return Priority.GENERAL
-
-
-def ensure_default_rules() -> int:
-    """Write the default rules that are missing (categories that do not exist yet are skipped). For a database
-    flushed after migrate, and after the device categories were created. Returns the number written."""
-    from aftersales.assets.models import DeviceCategory
-
-    categories = {c.code: c for c in DeviceCategory.objects.filter(code__in=[c for _t, c, _p in DEFAULT_PRIORITY_RULES if c])}
-    written = 0
-    for alarm_type, code, priority in DEFAULT_PRIORITY_RULES:
-        if code and code not in categories:
-            continue
-        _rule, created = AlarmPriorityRule.objects.get_or_create(
-            alarm_type=alarm_type, category=categories.get(code) if code else None, defaults={"priority": priority})
-        written += created
-    return written
-
-
 # ------------------------------------------------------------------------------------------ receiving
 
 def receive(key: IntegrationKey, data: AlarmInput, *, now=None) -> Result:
@@ -270,7 +117,7 @@ def receive(key: IntegrationKey, data: AlarmInput, *, now=None) -> Result:
     with transaction.atomic():
         event = AlarmEvent(key=key, customer_id=key.customer_id, received_at=now, payload=data.payload,
                            alarm_type=data.alarm_type, raised=data.raised)
-        return _process(key, data, event, now=now, resolved=resolved)
+        return process(key, data, event, now=now, resolved=resolved)
 
 
 def _effective_time(data: AlarmInput, now) -> tuple[datetime, str]:
@@ -282,7 +129,8 @@ def _effective_time(data: AlarmInput, now) -> tuple[datetime, str]:
     return data.time, ""
 
 
-def _process(key: IntegrationKey, data: AlarmInput, event: AlarmEvent, *, now, resolved=None) -> Result:
+def process(key: IntegrationKey, data: AlarmInput, event: AlarmEvent, *, now, resolved=None) -> Result:
+    """The rules for one new or replayed event, inside the caller's transaction; the event is saved with its outcome."""
     occurred, note = _effective_time(data, now)
     event.occurred_at = occurred
     device, reason = resolved or resolve_device(key, data)
@@ -448,67 +296,3 @@ def _clear(key, data, device, occurred, now):
     verbs.record_channel_event(request=request, kind=EventKind.ALARM_CLEARED, at=now, text=text, closed=False,
                                **_event_data(key, data, occurred))
     return AlarmOutcome.RECOVERED, request, _("Recovery recorded on %(number)s.") % {"number": request.number}
-
-
-
-# ------------------------------------------------------------------------------------------ the desk's tools
-
-def replay(event: AlarmEvent, *, by) -> Result:
-    """Process a stored unmatched event again (after its device was registered or mapped), with its own time."""
-    now = clock.now()
-    with transaction.atomic():
-        event = (AlarmEvent.objects.select_for_update(of=("self",)).select_related("key__customer", "key__project")
-                 .get(pk=event.pk))
-        if event.outcome != AlarmOutcome.UNMATCHED:
-            return Result(event, _("This event was handled already."))
-        before = event.reason
-        result = _process(event.key, AlarmInput.from_event(event), event, now=now)
-        if event.outcome != AlarmOutcome.UNMATCHED:
-            event.reason = "\n".join(part for part in (event.reason, _(
-                "Replayed by %(user)s at %(time)s; it was unmatched: %(reason)s") % {
-                "user": by.display_name, "time": local(now), "reason": before}) if part)
-            event.save(update_fields=["reason"])
-        return result
-
-
-def unmatched_with_external_id(customer_id: int, external_id: str):
-    return (AlarmEvent.objects.filter(customer_id=customer_id, outcome=AlarmOutcome.UNMATCHED,
-                                      payload__device__external_id=external_id)
-            .order_by("occurred_at", "pk"))
-
-
-def map_external_id(event: AlarmEvent, *, device: Device, by, replay_events: bool) -> tuple[DeviceAlias, list[Result]]:
-    """Map the event's external id to a device the event's key may reach; then replay every unmatched event
-    with that id in time order (or set them aside as handled)."""
-    external_id = str(((event.payload or {}).get("device") or {}).get("external_id") or "").strip()
-    if not external_id:
-        raise DomainError(_("This event names its device by serial number: register the device, then replay it."))
-    if not devices_reachable(event.key).filter(pk=device.pk).exists():
-        raise DomainError(_("The device is not one this event's integration key may report on."), field="serial")
-    with transaction.atomic():
-        alias, created = DeviceAlias.objects.get_or_create(customer_id=event.customer_id, external_id=external_id,
-                                                           defaults={"device": device})
-        if not created and alias.device_id != device.pk:
-            raise DomainError(_("“%(id)s” is mapped to %(device)s already; change that mapping in the administration.") % {
-                "id": external_id, "device": alias.device}, field="serial")
-    results = []
-    for pending in unmatched_with_external_id(event.customer_id, external_id):
-        if replay_events:
-            results.append(replay(pending, by=by))
-        else:
-            results.append(dismiss(pending, by=by, reason=_("Mapped to %(device)s by %(user)s; not replayed.") % {
-                "device": device.name, "user": by.display_name}))
-    return alias, results
-
-
-def dismiss(event: AlarmEvent, *, by, reason: str = "") -> Result:
-    """Set an unmatched event aside (e.g. a test message): kept, no longer listed."""
-    with transaction.atomic():
-        event = AlarmEvent.objects.select_for_update().get(pk=event.pk)
-        if event.outcome != AlarmOutcome.UNMATCHED:
-            return Result(event, _("This event was handled already."))
-        event.outcome = AlarmOutcome.IGNORED
-        event.reason = "\n".join(part for part in (event.reason, reason or _("Dismissed by %(user)s at %(time)s.") % {
-            "user": by.display_name, "time": local(clock.now())}) if part)
-        event.save(update_fields=["outcome", "reason"])
-        return Result(event, event.reason)

@@ -24,9 +24,10 @@ from aftersales.core.views import ScopedMixin
 from aftersales.customers.models import Project
 from aftersales.service.models import Priority, ServiceRequest
 
+from ..labels import reports as label_reports
+from ..models import InboundMail
 from . import triage
-from .mail import parse_or_none, title_of
-from .models import InboundMail
+from .parsing import parse_or_none, title_of
 
 PAGE_SIZE = 20
 REPORTS_LIMIT = 100
@@ -93,7 +94,7 @@ class TriagePage(ScopedMixin, View):
                                   .order_by("name", "pk")[:PROJECT_RESULTS_LIMIT]) if mail.customer_id else None),
             })
         reports = list(
-            triage.unverified_reports(request.user).select_related("project", "customer")
+            label_reports.unverified_reports(request.user).select_related("project", "customer")
             .prefetch_related(Prefetch("devices", queryset=Device.objects.only("pk", "name", "serial_number", "location")))
             .order_by("created_at", "pk")[:REPORTS_LIMIT]
         )
@@ -160,10 +161,10 @@ class TriagePage(ScopedMixin, View):
         return _("The mail is dismissed.")
 
     def do_verify(self, data) -> str:
-        target = triage.unverified_reports(self.request.user).filter(pk=data["request"]).first()
+        target = label_reports.unverified_reports(self.request.user).filter(pk=data["request"]).first()
         if target is None:
             raise Http404
-        triage.confirm_reporter(request=target, by=self.request.user)
+        label_reports.confirm_reporter(request=target, by=self.request.user)
         return _("The reporter of %(number)s is confirmed.") % {"number": target.number}
 
 

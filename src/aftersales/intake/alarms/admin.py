@@ -8,8 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from aftersales.service.models import Priority
 
-from .alarms import ALARM_TYPES
-from .models import AlarmEvent, AlarmPriorityRule, DeviceAlias, IntegrationKey
+from ..models import AlarmEvent, AlarmPriorityRule, DeviceAlias, IntegrationKey
+from .rules import ALARM_TYPES
 
 
 def _register(model, admin_class):

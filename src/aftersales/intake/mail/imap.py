@@ -2,12 +2,13 @@
 
 For each message of the mailbox that is not flagged \\Deleted, by UID (stable, unlike sequence numbers):
 1. fetch it with BODY.PEEK[] (fetching does not mark it \\Seen);
-2. `mail.ingest()`: the raw bytes are stored (committed), then processed in their own transaction;
+2. `ingest.store()`, then `ingest.process()`: the raw bytes are stored (committed), then processed in their
+   own transaction;
 3. only then is it acknowledged: flagged \\Seen and \\Deleted (or moved to AFTERSALES_IMAP_ARCHIVE_MAILBOX),
    and the mailbox is expunged once at the end of the poll.
 A crash after 2 and before 3 leaves the message in the mailbox; the next poll stores it again, hits the
 unique Message-ID, and acknowledges it: nothing lost, nothing twice. A message whose processing failed stays
-in the mailbox (unflagged) so the next poll tries it again; after `mail.MAX_ATTEMPTS` it is REJECTED and
+in the mailbox (unflagged) so the next poll tries it again; after `ingest.MAX_ATTEMPTS` it is REJECTED and
 acknowledged. The mailbox must be dedicated to the service: everything in it is read and removed.
 """
 
@@ -19,8 +20,8 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from . import mail as mail_intake
-from .models import MailState
+from ..models import MailState
+from . import ingest
 
 logger = logging.getLogger(__name__)
 
@@ -95,12 +96,12 @@ def poll(*, connection: imaplib.IMAP4 | None = None, limit: int = BATCH) -> Poll
                 logger.warning("IMAP message %s of %s: no content in the FETCH answer; left in the mailbox", uid, mailbox)
                 result.kept.append(uid)
                 continue
-            mail, created = mail_intake.store(raw, source=f"imap:{mailbox}"[:100])
+            mail, created = ingest.store(raw, source=f"imap:{mailbox}"[:100])
             result.stored += created
             result.duplicates += not created
             if mail.state == MailState.STORED:
                 try:
-                    mail = mail_intake.process(mail.pk)
+                    mail = ingest.process(mail.pk)
                 except Exception:  # noqa: BLE001 - stored; it stays in the mailbox and is tried again
                     logger.exception("inbound mail %s (IMAP %s): processing failed; left in the mailbox", mail.pk, uid)
                     result.kept.append(uid)

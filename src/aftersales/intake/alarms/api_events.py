@@ -2,12 +2,11 @@
 
 Authenticated by an integration key only (`Authorization: Bearer <key>` or `X-Aftersales-Key: <key>`),
 never by a session or a user token; no CSRF. A wrong, missing or inactive key is a 401 and writes nothing.
-The rules live in `alarms.py`; this module parses, validates (400, nothing written) and answers.
+The rules live in `receiving`; this module parses, validates (400, nothing written) and answers.
 """
 
 import re
 
-from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -20,11 +19,12 @@ from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-
-from . import alarms
-from .models import AlarmOutcome, IntegrationKey
+from ..api_base import RequestRefOut, request_ref
+from ..models import AlarmOutcome, IntegrationKey
+from . import keys, receiving
 
 KEY_HEADER = "X-Aftersales-Key"
+MAX_BATCH = 100
 TYPE_SLUG = re.compile(r"^[a-z0-9][a-z0-9_]{0,39}$")
 
 
@@ -37,7 +37,7 @@ class IntegrationKeyAuthentication(BaseAuthentication):
         raw = self._raw_key(request)
         if raw is None:
             return None
-        key = alarms.authenticate(raw)
+        key = keys.authenticate(raw)
         if key is None:
             raise exceptions.AuthenticationFailed(_("The integration key is not valid or no longer active."))
         return AnonymousUser(), key
@@ -131,9 +131,9 @@ class AlarmEventIn(serializers.Serializer):
         return slug
 
 
-def to_input(validated: dict, raw: dict) -> alarms.AlarmInput:
+def to_input(validated: dict, raw: dict) -> receiving.AlarmInput:
     device = validated["device"]
-    return alarms.AlarmInput(
+    return receiving.AlarmInput(
         alarm_type=validated["type"], raised=validated["state"] == "raised", serial=device.get("serial", "").strip(),
         manufacturer=device.get("manufacturer", "").strip(), external_id=device.get("external_id", "").strip(),
         time=validated.get("time"), detail=validated.get("detail", ""), payload=raw,
@@ -141,13 +141,6 @@ def to_input(validated: dict, raw: dict) -> alarms.AlarmInput:
 
 
 # ------------------------------------------------------------------------------------------ output (documentation)
-
-class RequestRefOut(serializers.Serializer):
-    id = serializers.IntegerField()
-    number = serializers.CharField()
-    state = serializers.CharField()
-    url = serializers.CharField()
-
 
 class AlarmResultOut(serializers.Serializer):
     event = serializers.IntegerField(help_text="The stored AlarmEvent's id.")
@@ -197,7 +190,7 @@ SCHEMA = extend_schema(
     summary="Receive monitoring alarm events (raise / clear)",
     description=(
         "For video platforms, NVRs and monitoring systems (e.g. a Zabbix webhook). Send one event (a JSON object) or "
-        f"a batch (a JSON array of up to {alarms.MAX_BATCH}). Authenticate with the integration key only.\n\n"
+        f"a batch (a JSON array of up to {MAX_BATCH}). Authenticate with the integration key only.\n\n"
         "* One open request per device and alarm type: repeated raises are added to its timeline.\n"
         "* `time` (with offset) decides the order, not the arrival: a clear older than the raise is ignored; "
         "a raise newer than the recovery raises the alarm again (same request if still open, else a new one).\n"
@@ -253,16 +246,9 @@ SCHEMA = extend_schema(
 
 # ------------------------------------------------------------------------------------------ the endpoint
 
-def _request_ref(request_obj):
-    if request_obj is None:
-        return None
-    return {"id": request_obj.pk, "number": request_obj.number, "state": request_obj.state,
-            "url": settings.SITE_URL.rstrip("/") + request_obj.get_absolute_url()}
-
-
-def answer(result: alarms.Result, data: alarms.AlarmInput) -> tuple[int, dict]:
+def answer(result: receiving.Result, data: receiving.AlarmInput) -> tuple[int, dict]:
     body = {"event": result.event.pk, "outcome": result.outcome, "detail": result.message,
-            "request": _request_ref(result.request)}
+            "request": request_ref(result.request)}
     if result.outcome == AlarmOutcome.UNMATCHED:
         return 422, {"code": "unknown_device", **body, "device": (data.payload or {}).get("device")}
     return (201 if result.outcome == AlarmOutcome.OPENED else 200), body
@@ -295,8 +281,8 @@ class AlarmEventViewSet(viewsets.ViewSet):
         items = body if batch else [body]
         if not items:
             return self._invalid(_("Send at least one event."), [])
-        if len(items) > alarms.MAX_BATCH:
-            return self._invalid(_("Send at most %(n)s events at once.") % {"n": alarms.MAX_BATCH}, [])
+        if len(items) > MAX_BATCH:
+            return self._invalid(_("Send at most %(n)s events at once.") % {"n": MAX_BATCH}, [])
         parsed, errors = [], []
         for item in items:
             if not isinstance(item, dict):
@@ -314,8 +300,8 @@ class AlarmEventViewSet(viewsets.ViewSet):
                 return self._invalid(_("Items %(items)s are not valid; nothing was written.") % {"items": bad}, errors)
             return self._invalid(_("The event is not valid; nothing was written."), errors[0])
         key = request.auth
-        alarms.touch(key)
-        answers = [answer(alarms.receive(key, data), data) for data in parsed]
+        keys.touch(key)
+        answers = [answer(receiving.receive(key, data), data) for data in parsed]
         if not batch:
             status, out = answers[0]
             return Response(out, status=status)
