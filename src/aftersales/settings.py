@@ -107,6 +107,14 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # The one hot fragment: the desk queue's rows (service/jinja2/), rendered on every desk's 60 s poll. Django's
+        # template engine took 4x as long for them as Jinja2 (issue 19's measurement in bench/NOTES.md).
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"autoescape": True},
+    },
 ]
 
 

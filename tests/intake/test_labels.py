@@ -146,13 +146,14 @@ def test_staff_who_see_the_device_get_the_prefilled_form(client, engineer, gener
 
 def test_the_scanned_device_is_offered_even_in_a_project_with_more_devices_than_the_list_shows(client, customer_user_a,
                                                                                              project_a, monkeypatch):
-    from aftersales.service import views as service_views
+    from aftersales.service.views import intake_forms
 
-    monkeypatch.setattr(service_views, "DEVICE_CHOICES_LIMIT", 2)
+    monkeypatch.setattr(intake_forms, "DEVICE_CHOICES_LIMIT", 2)
     devices = [DeviceFactory(project=project_a, name=f"A{n}") for n in range(3)] + [DeviceFactory(project=project_a, name="Z 最后")]
     client.force_login(customer_user_a)
     page = client.get(scan(devices[-1].label_code)).content.decode()
     assert f'value="{devices[-1].pk}" id="device-{devices[-1].pk}" checked' in page
+    assert f'id="device-{devices[0].pk}"' in page and f'id="device-{devices[2].pk}"' not in page  # the limit held
 
 
 def test_a_user_form_posting_a_device_of_another_project_is_refused(client, customer_user_a, labelled, project_a, device_b):

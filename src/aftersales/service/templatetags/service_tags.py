@@ -1,15 +1,15 @@
-"""Presentation of requests: SLA countdowns coloured by risk, priority and state badges, timeline details."""
+"""Presentation of requests: SLA countdowns coloured by risk, priority and state badges, timeline details. Tags and
+filters return text or plain values; the markup is in the templates (service/_countdown.html, _queue_table.html)."""
 
 import base64
 from datetime import datetime
 from functools import lru_cache
-from html import escape
 
 from django import template
+from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
 from django.utils.translation import get_language, pgettext
@@ -96,37 +96,39 @@ def open_risk(paused: bool, next_due_at, first_due, first_warn, now) -> str:
 @lru_cache
 def texts(language: str) -> dict:
     """The words of countdowns and queue rows in one language, translated once per worker (the catalogues do
-    not change while it runs): a page of 25 rows asked gettext for them hundreds of times."""
+    not change while it runs): a page of 100 rows would ask gettext for them hundreds of times."""
     return {
         "d": pgettext("duration", "d"), "h": pgettext("duration", "h"), "min": pgettext("duration", "min"),
         "left": _("%(time)s left"), "overdue": _("%(time)s overdue"), "due": _("due"),
         "paused": _("paused"), "paused_title": _("The clock is paused: waiting for the owner"),
         "provisional": _("provisional"),
         "provisional_title": _("The holiday calendar of a year in this span is not known yet; the due time may move."),
-        "rank_title": _("The customer's own order of their open requests"), "no_requests": _("No open requests."),
         "priority": {value: str(label) for value, label in Priority.choices},
         "state": {value: str(label) for value, label in State.choices},
     }
 
 
-@register.simple_tag
-def countdown(request, now, level=None) -> str:
-    """The next due time as a live countdown; the inline script in _countdown_script.html updates it."""
-    warns = [t.warn_at for t in open_targets(request) if t.met_at is None] if request.next_due_at else []
-    return mark_safe(Countdowns(now).badge(  # noqa: S308 - every text escaped in badge()
-        is_open=request.is_open, paused=request.paused, due=request.next_due_at, first_warn=_earliest(warns),
-        provisional=request.due_provisional, level=level or risk(request, now)))
+def countdown_text(due, now, words=None) -> str:
+    """The one place a countdown's text is computed: '2 h left', '1 d 3 h overdue' (剩余 2 小时, 已超时 1 天 3 小时),
+    in the current language unless `words` (texts() of a language) are given. _countdown_script.html keeps the
+    text current in the browser with the same rule and the same words."""
+    words = words or texts(get_language())
+    seconds = (due - now).total_seconds()
+    return words["left" if seconds >= 0 else "overdue"] % {"time": duration_text(seconds, words)}
 
 
-# Countdowns and queue rows are built with str.format and html.escape rather than templates or format_html: every
-# list row shows one, and the desk queue is the hottest page (every desk polls it each minute). Every text is escaped.
-PAUSED_BADGE = '<span class="badge text-bg-secondary" title="{title}"><i class="bi bi-pause-circle"></i> {text}</span>'
-COUNTDOWN_BADGE = (
-    '<span class="badge text-bg-{colour} countdown" data-due="{due}"{warn} title="{due_word} {when}">'
-    '<i class="bi bi-stopwatch"></i> <span class="countdown-text">{text}</span></span>'
-)
-PROVISIONAL_BADGE = ' <span class="badge text-bg-light border" title="{title}">{text}</span>'
-NO_DUE = '<span class="text-muted small">—</span>'
+def duration_text(seconds: float, words) -> str:
+    """At most two units: '2 d 3 h', '1 h 20 min', '7 min'."""
+    minutes = int(abs(seconds) // 60)
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    units = [(days, words["d"]), (hours, words["h"]), (mins, words["min"])]
+    while len(units) > 1 and units[0][0] == 0:
+        units.pop(0)
+    units = units[:2]
+    if len(units) == 2 and units[1][0] == 0:
+        units.pop()
+    return " ".join(f"{n} {unit}" for n, unit in units)
 
 
 class Countdowns:
@@ -137,83 +139,58 @@ class Countdowns:
         self.words = texts(get_language())
         self.zone = timezone.get_current_timezone()
 
-    def badge(self, *, is_open: bool, paused: bool, due, first_warn, provisional: bool, level: str) -> str:
-        """The badge's HTML; `first_warn` is the earliest warning time of the running targets."""
-        words = self.words
-        if paused and is_open:
-            badge = PAUSED_BADGE.format(title=escape(words["paused_title"]), text=escape(words["paused"]))
-        elif due:
-            badge = COUNTDOWN_BADGE.format(
-                colour=RISK_CLASS[level], due=epoch_ms(due),
-                warn=f' data-warn="{epoch_ms(first_warn)}"' if first_warn else "", due_word=escape(words["due"]),
-                when=due.astimezone(self.zone).strftime("%Y-%m-%d %H:%M"),
-                text=escape(self.text(due)) if level != "paused" else "",
-            )
-        else:
-            badge = NO_DUE
-        if provisional and is_open:
-            badge += PROVISIONAL_BADGE.format(title=escape(words["provisional_title"]), text=escape(words["provisional"]))
-        return badge
-
-    def text(self, due) -> str:
-        """'2 h left', '1 d 3 h overdue'."""
-        seconds = (due - self.now).total_seconds()
-        return self.words["left" if seconds >= 0 else "overdue"] % {"time": self.duration(seconds)}
-
-    def duration(self, seconds: float) -> str:
-        """At most two units: '2 d 3 h', '1 h 20 min', '7 min'."""
-        minutes = int(abs(seconds) // 60)
-        days, rest = divmod(minutes, 1440)
-        hours, mins = divmod(rest, 60)
-        units = [(days, self.words["d"]), (hours, self.words["h"]), (mins, self.words["min"])]
-        while len(units) > 1 and units[0][0] == 0:
-            units.pop(0)
-        units = units[:2]
-        if len(units) == 2 and units[1][0] == 0:
-            units.pop()
-        return " ".join(f"{n} {unit}" for n, unit in units)
+    def badge(self, *, is_open: bool, paused: bool, due, first_warn, provisional: bool, level: str) -> dict:
+        """What service/_countdown.html shows; `first_warn` is the earliest warning time of the running targets."""
+        return {
+            "paused": paused and is_open, "due": epoch_ms(due), "warn": epoch_ms(first_warn),
+            "colour": RISK_CLASS[level], "when": due.astimezone(self.zone).strftime("%Y-%m-%d %H:%M") if due else "",
+            "text": countdown_text(due, self.now, self.words) if due and level != "paused" else "",
+            "provisional": provisional and is_open, "words": self.words,
+        }
 
 
-QUEUE_ROW = (
-    '<tr class="risk-{level}" data-request="{pk}"><td class="text-nowrap">{countdown}</td>'
-    '<td class="text-nowrap"><a href="{url}">{number}</a></td>'
-    '<td><span class="badge text-bg-{priority_class}">{priority}</span></td><td>{title}{rank}</td>'
-    '<td class="small">{customer}<br><span class="text-muted">{project}</span></td>'
-    '<td><span class="badge text-bg-{state_class}">{state}</span></td>'
-    '<td class="small">{engineer}</td><td>{escalation}</td><td class="small text-nowrap">{opened}</td></tr>'
-)
-RANK_BADGE = ' <span class="badge text-bg-light border" title="{title}">#{rank}</span>'
-ESCALATION_BADGE = '<span class="badge text-bg-danger">L{level}</span>'
-NO_ESCALATION = '<span class="text-muted">—</span>'
+@register.inclusion_tag("service/_countdown.html")
+def countdown(request, now, level=None) -> dict:
+    """The next due time as a live countdown; the inline script in _countdown_script.html updates it."""
+    warns = [t.warn_at for t in open_targets(request) if t.met_at is None] if request.next_due_at else []
+    return {"c": Countdowns(now).badge(
+        is_open=request.is_open, paused=request.paused, due=request.next_due_at, first_warn=_earliest(warns),
+        provisional=request.due_provisional, level=level or risk(request, now))}
 
 
 @register.simple_tag
-def queue_rows(rows, now) -> str:
-    """The desk queue's rows, from selectors.queue_rows()."""
+def queue_lines(rows, now) -> list[dict]:
+    """What each row of the desk queue shows (_queue_table.html), from selectors.queue_rows(): plain values, the
+    labels and colours looked up once per page."""
     countdowns = Countdowns(now)
     words = countdowns.words
-    url = escape(reverse("service:request_detail", args=[0])).replace("/0/", "/{}/")  # one reverse() for 25 links
-    html = []
+    url = reverse("service:request_detail", args=[0]).replace("/0/", "/{}/")  # one reverse() for a page of links
+    lines = []
     for r in rows:
         is_open = r["state"] in OPEN_STATES
         level = open_risk(r["paused"], r["next_due_at"], r["first_due"], r["first_warn"], now) if is_open else "none"
-        engineer = display_name(*(r[f"assignee__{field}"] or "" for field in DISPLAY_NAME_FIELDS)) or "—"
-        html.append(QUEUE_ROW.format(
-            level=level, pk=r["pk"], url=url.format(r["pk"]), number=escape(r["number"]),
-            countdown=countdowns.badge(is_open=is_open, paused=r["paused"], due=r["next_due_at"],
-                                       first_warn=r["first_warn"], provisional=r["due_provisional"], level=level),
-            priority_class=priority_class(r["priority"]), priority=escape(words["priority"].get(r["priority"], r["priority"])),
-            title=escape(r["title"]),
-            rank=RANK_BADGE.format(title=escape(words["rank_title"]), rank=r["customer_rank"]) if r["customer_rank"] else "",
-            customer=escape(r["customer__name"]), project=escape(r["project__name"]),
-            state_class=state_class(r["state"]), state=escape(words["state"].get(r["state"], r["state"])),
-            engineer=escape(engineer),
-            escalation=ESCALATION_BADGE.format(level=r["escalation_level"]) if r["escalation_level"] else NO_ESCALATION,
-            opened=r["created_at"].astimezone(countdowns.zone).strftime("%m-%d %H:%M"),
-        ))
-    if not html:
-        return format_html('<tr><td colspan="9" class="text-muted">{}</td></tr>', words["no_requests"])
-    return mark_safe("".join(html))  # noqa: S308 - every text escaped above
+        lines.append({
+            "level": level, "pk": r["pk"], "url": url.format(r["pk"]), "number": r["number"],
+            "countdown": countdowns.badge(is_open=is_open, paused=r["paused"], due=r["next_due_at"],
+                                          first_warn=r["first_warn"], provisional=r["due_provisional"], level=level),
+            "priority_class": priority_class(r["priority"]),
+            "priority": words["priority"].get(r["priority"], r["priority"]), "title": r["title"],
+            "rank": r["customer_rank"], "customer": r["customer__name"], "project": r["project__name"],
+            "state_class": state_class(r["state"]), "state": words["state"].get(r["state"], r["state"]),
+            "engineer": display_name(*(r[f"assignee__{field}"] or "" for field in DISPLAY_NAME_FIELDS)) or "—",
+            "escalation": r["escalation_level"],
+            "opened": r["created_at"].astimezone(countdowns.zone).strftime("%m-%d %H:%M"),
+        })
+    return lines
+
+
+@register.simple_tag
+def queue_rows_html(rows, now):
+    """The desk queue's rows rendered by Jinja2 (the one hot fragment, settings.TEMPLATES), from queue_lines()."""
+    html = get_template("service/queue_rows.html", using="jinja2").render({
+        "lines": queue_lines(rows, now), "empty": _("No open requests."),
+        "rank_title": _("The customer's own order of their open requests")})
+    return mark_safe(html)  # noqa: S308 - Jinja2's output, every value autoescaped
 
 
 @register.inclusion_tag("service/_countdown_script.html")

@@ -1,5 +1,5 @@
 """Issue 12 (RPT-1): export the service request list. Whoever may see the list may export what it shows: the same
-permission, the same `visible()` scope, the same FilterSet and sort keys as `views.RequestList`."""
+permission, the same `visible()` scope, the same FilterSet and sort keys as `queue.RequestList`."""
 
 from django.contrib import messages
 from django.db.models import F
@@ -13,10 +13,10 @@ from django.views import View
 from aftersales.core.clock import today
 from aftersales.core.views import ScopedMixin
 
-from . import exporting
-from .forms import RequestListFilter
-from .models import ServiceRequest
-from .views import RequestList
+from .. import exporting
+from ..forms import RequestListFilter
+from ..models import ServiceRequest
+from .queue import RequestList
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
