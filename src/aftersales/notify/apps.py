@@ -8,6 +8,7 @@ class NotifyConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self):
+        from . import tasks  # noqa: F401 - connects delivery to the outbox's signal (notify/signals.py)
         from auditlog.registry import auditlog
 
         from . import models

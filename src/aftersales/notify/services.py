@@ -25,6 +25,7 @@ from aftersales.core.cache import WorkerCache
 from aftersales.core.errors import IllegalTransition
 
 from . import channels
+from .signals import messages_committed
 from .models import EVENT_NAME, Channel, EndpointKind, NotificationPreference, OutboxMessage, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
@@ -171,9 +172,7 @@ def _scope_of(about: Model | None) -> tuple[int | None, int | None]:
 
 def _nudge(message_ids: list[int]) -> None:
     if message_ids:
-        from . import tasks
-
-        tasks.deliver_messages(message_ids)
+        messages_committed.send(sender=OutboxMessage, message_ids=message_ids)
 
 
 def backoff(attempts: int) -> timedelta:

@@ -8,6 +8,7 @@ class ServiceConfig(AppConfig):
     verbose_name = _("Service requests")
 
     def ready(self):
+        from . import tasks  # noqa: F401 - connects the worker to the clock's signals (service/signals.py)
         from auditlog.registry import auditlog
         from django.db.models.signals import post_migrate
 

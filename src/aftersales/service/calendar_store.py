@@ -9,6 +9,7 @@ from aftersales.core import calendar_math as cal
 from aftersales.core.cache import WorkerCache
 
 from .models import CalendarDay, DayKind, HolidayYear, WorkCalendar
+from .signals import calendar_changed
 
 # Built once per worker; a save or delete of a calendar, a calendar day or a known year clears it (core/cache.py).
 _calendars = WorkerCache("service calendars", WorkCalendar, CalendarDay, HolidayYear)
@@ -60,10 +61,9 @@ def import_public_year(year: int) -> bool:
 
 
 def recompute_after_change(**scope) -> None:
-    """After the change commits, move the due times of the open requests it can touch (clock.recompute_open_requests)."""
-    from .tasks import recompute_open_requests
-
-    transaction.on_commit(lambda: recompute_open_requests(**scope))
+    """After the change commits, move the due times of the open requests it can touch (clock.recompute_open_requests,
+    in the worker)."""
+    transaction.on_commit(lambda: calendar_changed.send(sender=WorkCalendar, **scope))
 
 
 def calendar_day_changed(sender, instance, **kwargs) -> None:

@@ -14,6 +14,7 @@ from aftersales.core.cache import WorkerCache
 from aftersales.core.errors import DomainError
 
 from . import sla
+from .signals import check_due_at
 from .calendar_store import service_calendar
 from .models import (
     OPEN_STATES,
@@ -165,9 +166,7 @@ def schedule_check_after_commit(request_id: int, at) -> None:
     from django.conf import settings
 
     if settings.AFTERSALES_EXACT_DEADLINE_CHECKS:
-        from .tasks import schedule_check
-
-        transaction.on_commit(lambda: schedule_check(request_id, at))
+        transaction.on_commit(lambda: check_due_at.send(sender=ServiceRequest, request_id=request_id, at=at))
 
 
 def recompute_open_requests(*, calendar_id: int | None = None, since=None, provisional_only: bool = False) -> int:

@@ -1,9 +1,10 @@
 """Background entry points (huey). Thin: the sweep and the clock do the work."""
 
+from django.dispatch import receiver
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
-from . import clock, sweep
+from . import clock, signals, sweep
 
 
 @db_periodic_task(crontab(minute="*"))
@@ -19,11 +20,18 @@ def check_request(request_id: int) -> None:
     sweep.handle_due(request_id)
 
 
-def schedule_check(request_id: int, at) -> None:
+@receiver(signals.check_due_at, dispatch_uid="service_schedule_check")
+def schedule_check(sender=None, *, request_id: int, at, **kwargs) -> None:
     check_request.schedule(args=(request_id,), eta=at)
 
 
 @db_task()
 def recompute_open_requests(**scope) -> int:
-    """A calendar changed: the due times of the open requests it can touch move (calendars.recompute_after_change)."""
+    """A calendar changed: the due times of the open requests it can touch move (calendar_store.recompute_after_change)."""
     return clock.recompute_open_requests(**scope)
+
+
+@receiver(signals.calendar_changed, dispatch_uid="service_calendar_changed")
+def recompute_after_calendar_change(sender=None, **scope) -> None:
+    scope.pop("signal", None)
+    recompute_open_requests(**scope)

@@ -1,15 +1,8 @@
 """What can go wrong with an import, each a DomainError (a form error on the page, a 400/409 in the API)."""
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING
-
 from django.utils.translation import gettext as _
 
 from aftersales.core.errors import DomainError
-
-if TYPE_CHECKING:
-    from .planning import ImportPlan
 
 
 class ImportFileError(DomainError):
@@ -23,7 +16,7 @@ class RowErrors(DomainError):
 
     code = "invalid_rows"
 
-    def __init__(self, plan: ImportPlan):
+    def __init__(self, plan):
         self.plan = plan
         super().__init__(
             _("Nothing was written: %(count)d rows have errors. Correct them and upload the file again.")
@@ -37,7 +30,7 @@ class PlanChanged(DomainError):
     status = 409
     code = "plan_changed"
 
-    def __init__(self, plan: ImportPlan):
+    def __init__(self, plan):
         self.plan = plan
         super().__init__(_("The registry changed since the preview, so nothing was written. Check the rows again."))
 
