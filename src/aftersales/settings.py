@@ -76,6 +76,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "aftersales.core.sqlite_writers.WriterHandOverMiddleware",  # before anything that writes (sessions)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "aftersales.core.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -200,3 +200,12 @@ def test_the_compiled_queue_counts_and_pages_as_the_orm_does(frozen_clock, dispa
                 requests = selectors.open_requests(user).filter(**lookups)
                 for start, stop in ((0, 3), (3, 6), (6, 9), (9, 12)):  # the desk page's rows, the last page empty
                     assert compiled.desk_rows(start, stop) == selectors.queue_rows(requests[start:stop]), (user, lookups)
+
+
+def test_the_create_answer_is_what_the_request_page_api_reads_back(frozen_clock, dispatcher, project_a, device_a):
+    """The create answer is formatted from what the verb wrote, without reading it back: it must equal the GET."""
+    api = api_as(dispatcher)
+    created = api.post("/api/requests/", {"project": project_a.pk, "priority": "emergency", "title": "监控中心黑屏",
+                                          "description": "解码器无输出", "devices": [device_a.pk]}, format="json")
+    assert created.status_code == 201
+    assert created.json() == api.get(f"/api/requests/{created.json()['id']}/").json()

@@ -28,6 +28,8 @@ class AuditActorMixin:
     of whatever value it finds there, would otherwise leave its own receiver connected for good."""
 
     def dispatch(self, request, *args, **kwargs):
+        if request.method in SAFE_METHODS:  # nothing to name: no context to copy
+            return super().dispatch(request, *args, **kwargs)
         return copy_context().run(self.dispatch_naming_the_actor, request, *args, **kwargs)
 
     def dispatch_naming_the_actor(self, request, *args, **kwargs):

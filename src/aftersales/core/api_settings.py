@@ -26,6 +26,16 @@ class ModelPermissions(permissions.DjangoModelPermissions):
         "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
     }
 
+    def has_permission(self, request, view):
+        # DRF builds the view's scoped queryset only to learn its model (a tenth of a request page API call):
+        # a view that declares `queryset` names the model already. The others take DRF's own way.
+        queryset = getattr(view, "queryset", None)
+        if queryset is None:
+            return super().has_permission(request, view)
+        if not request.user or not request.user.is_authenticated:
+            return False
+        return request.user.has_perms(self.get_required_permissions(request.method, queryset.model))
+
 
 def exception_handler(exc, context):
     from rest_framework.views import exception_handler as drf_exception_handler

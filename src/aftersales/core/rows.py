@@ -52,3 +52,12 @@ def row_id(value) -> int | None:
     if isinstance(value, str) and value.isascii() and value.isdigit():
         value = int(value)
     return value if type(value) is int and 0 <= value < 2**63 else None
+
+
+def instance_from(model, columns: dict):
+    """A model instance from some of its columns (attname → value), as `Model.from_db` takes them (in the model's
+    field order); the other fields are deferred, as `.only()` leaves them."""
+    names = [field.attname for field in model._meta.concrete_fields if field.attname in columns]
+    if len(names) != len(columns):
+        raise ValueError(f"not columns of {model.__name__}: {sorted(set(columns) - set(names))}")
+    return model.from_db(model.objects.db, names, [columns[name] for name in names])

@@ -294,7 +294,14 @@ class ServiceRequestViewSet(AuditActorMixin, mixins.ListModelMixin, mixins.Retri
         fields = dict(data.validated_data)
         fields.setdefault("channel", Channel.PORTAL if request.user.customer_id else Channel.PHONE)
         created = verbs.open_request(by=request.user, **fields)
-        return Response(request_out(created.pk), status=201)
+        # Answered from what the verb wrote, formatted as request_out() formats what it reads.
+        out = api_row({name: created.serializable_value(name) for name in _REQUEST_FIELDS})
+        out["devices"] = [device.pk for device in created.written.devices]
+        out["targets"] = api_rows({name: getattr(t, name) for name in TargetOut.Meta.fields}
+                                  for t in created.written.targets)
+        out["events"] = [{"id": e.pk, "kind": e.kind, "at": api_value(e.at), "text": e.text, "data": e.data,
+                          "actor": e.actor.display_name if e.actor else None} for e in created.written.events]
+        return Response({name: out[name] for name in RequestOut.Meta.fields}, status=201)
 
     @extend_schema(parameters=QUEUE_PARAMETERS, responses={200: RequestListOut(many=True), 400: ErrorOut})
     @action(detail=False, methods=["get"], filter_backends=[])

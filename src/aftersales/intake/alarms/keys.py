@@ -36,13 +36,15 @@ def deactivate_key(key: IntegrationKey) -> IntegrationKey:
     return key
 
 
+KEY_BY_HASH = 'SELECT * FROM "{table}" WHERE "key_hash" = %s AND "active"'.format(table=IntegrationKey._meta.db_table)
+
+
 def authenticate(raw_key: str | None) -> IntegrationKey | None:
-    """The active key whose sha256 matches, or None: one query on the unique hash, for every event."""
+    """The active key whose sha256 matches, or None: one query on the unique hash, for every event. A raw statement
+    (Manager.raw): building the same query through the ORM cost a fifth of an alarm append (issue 19's bench)."""
     if not raw_key:
         return None
-    digest = hash_key(raw_key.strip())
-    return (IntegrationKey.objects.select_related("customer", "project")
-            .filter(key_hash=digest, active=True).order_by("pk").first())  # unique: no sort by name
+    return next(iter(IntegrationKey.objects.raw(KEY_BY_HASH, [hash_key(raw_key.strip())])), None)
 
 
 def touch(key: IntegrationKey, *, now=None) -> None:

@@ -10,6 +10,8 @@ from django.utils.translation import gettext as _
 
 from aftersales.assets.models import Device
 from aftersales.core import clock
+from aftersales.core.rows import instance_from
+from aftersales.customers.models import Project
 from aftersales.service import verbs
 from aftersales.service.models import OPEN_STATES, Channel, EventKind, ServiceRequest, State
 
@@ -80,32 +82,47 @@ def resolve_device(key: IntegrationKey, data: AlarmInput) -> tuple[Device | None
     def reachable():  # not built for the usual serial number: building it cost a tenth of an append
         return devices_reachable(key).select_related("project").only(*ALARM_DEVICE_FIELDS).order_by("pk")
 
-    scope = key.project.name if key.project_id else key.customer.name
+    def scope() -> str:  # named only when the device is not found
+        return key.project.name if key.project_id else key.customer.name
+
     if data.external_id:
         alias = DeviceAlias.objects.filter(customer_id=key.customer_id, external_id=data.external_id).first()
         device = reachable().filter(pk=alias.device_id).first() if alias else None
         if device is None:
             return None, _("No device is mapped to the external id “%(id)s” in %(scope)s. Map it to a registered "
-                           "device on the unmatched alarms page.") % {"id": data.external_id, "scope": scope}
+                           "device on the unmatched alarms page.") % {"id": data.external_id, "scope": scope()}
         return device, ""
     if data.manufacturer:  # rare; iexact escapes its value, so it is not one of the compiled queries
         found = list(reachable().filter(serial_number=data.serial, manufacturer__name__iexact=data.manufacturer)[:2])
     else:
         found = _devices_with_serial(key, data.serial)
     if not found:
-        return None, _("No registered device has the %(device)s in %(scope)s.") % {"device": data.device_label(), "scope": scope}
+        return None, _("No registered device has the %(device)s in %(scope)s.") % {
+            "device": data.device_label(), "scope": scope()}
     if len(found) > 1:
         return None, _("Several devices have the %(device)s in %(scope)s: send the manufacturer too.") % {
-            "device": data.device_label(), "scope": scope}
+            "device": data.device_label(), "scope": scope()}
     return found[0], ""
+
+
+# The reads of every event are raw statements (Manager.raw, Model.from_db): building them through the ORM cost
+# more than half of an alarm append (issue 19's bench). The ORM's own queries above serve the rare paths.
+DEVICES_WITH_SERIAL = (
+    'SELECT d."id", d."project_id", d."category_id", d."name", d."model", d."serial_number", d."location", '
+    'p."name" AS "project_name", p."customer_id" AS "project_customer_id", p."branch_id" AS "project_branch_id" '
+    'FROM "{device}" d JOIN "{project}" p ON p."id" = d."project_id" '
+    'WHERE p."customer_id" = %s AND d."serial_number" = %s AND (%s IS NULL OR d."project_id" = %s) '
+    'ORDER BY d."id" LIMIT 2').format(device=Device._meta.db_table, project=Project._meta.db_table)
 
 
 def _devices_with_serial(key: IntegrationKey, serial: str) -> list[Device]:
     """At most two devices the key reaches with this serial number, each with its project."""
-    devices = Device.objects.filter(project__customer_id=key.customer_id, serial_number=serial)
-    if key.project_id:
-        devices = devices.filter(project_id=key.project_id)
-    return list(devices.select_related("project").only(*ALARM_DEVICE_FIELDS).order_by("pk")[:2])
+    found = list(Device.objects.raw(DEVICES_WITH_SERIAL, [key.customer_id, serial, key.project_id, key.project_id]))
+    for device in found:
+        device.project = instance_from(Project, {"id": device.project_id, "name": device.project_name,
+                                                 "customer_id": device.project_customer_id,
+                                                 "branch_id": device.project_branch_id})
+    return found
 
 
 # ------------------------------------------------------------------------------------------ receiving
@@ -168,14 +185,22 @@ def _latest_recovery(device, alarm_type):
             .order_by("-occurred_at").values_list("occurred_at", flat=True).first())
 
 
+ACTIVE_WITH_REQUEST = (
+    'SELECT a."id", a."device_id", a."alarm_type", a."request_id", a."raised_at", a."cleared_at", '
+    'r."number" AS "request_number", r."state" AS "request_state" '
+    'FROM "{active}" a JOIN "{request}" r ON r."id" = a."request_id" '
+    'WHERE a."device_id" = %s AND a."alarm_type" = %s ORDER BY a."id" LIMIT 1'
+).format(active=ActiveAlarm._meta.db_table, request=ServiceRequest._meta.db_table)
+
+
 def _active(device, alarm_type) -> ActiveAlarm | None:
-    """The pair's row, locked, with what an alarm reads of its request (number and state)."""
-    return (ActiveAlarm.objects.select_for_update().filter(device=device.pk, alarm_type=alarm_type)
-            .select_related("request").only(*ACTIVE_FIELDS).order_by("pk").first())
-
-
-ACTIVE_FIELDS = ("device_id", "alarm_type", "request_id", "raised_at", "cleared_at", "request__number",
-                 "request__state")
+    """The pair's row, locked (PostgreSQL: with its request's), with what an alarm reads of its request."""
+    sql = ACTIVE_WITH_REQUEST + (" FOR UPDATE" if connection.features.has_select_for_update else "")
+    active = next(iter(ActiveAlarm.objects.raw(sql, [device.pk, alarm_type])), None)
+    if active is not None:
+        active.request = instance_from(ServiceRequest, {"id": active.request_id, "number": active.request_number,
+                                                        "state": active.request_state})
+    return active
 
 
 def _source_text(key, data, occurred) -> str:

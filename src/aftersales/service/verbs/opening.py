@@ -1,6 +1,7 @@
 """Opening a request (SRQ-1..3), from any channel."""
 
 import secrets
+from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
@@ -69,8 +70,8 @@ def open_request(*, by, project, priority: str, channel: str, title: str, descri
             through.objects.bulk_create([through(servicerequest_id=request.pk, device_id=device.pk) for device in devices])
         if plan.next_check_at:
             schedule_check_after_commit(request.pk, plan.next_check_at)
-        record(request, EventKind.CREATED, actor=actor, at=now, changes=creation_changes(request),
-               priority=priority, channel=channel)
+        created = record(request, EventKind.CREATED, actor=actor, at=now, changes=creation_changes(request),
+                         priority=priority, channel=channel)
         for upload in uploads:
             stored.append(attachments.store(request, upload, by=actor))
         notices.send(
@@ -79,4 +80,14 @@ def open_request(*, by, project, priority: str, channel: str, title: str, descri
                 "priority": Priority(priority).label, "number": request.number, "title": request.title},
             body=request.description, dedupe_key=f"created-{request.pk}",
         )
+    # What was written, for an answer without reading it back (the API's create).
+    request.written = Written(targets=targets, devices=sorted(devices, key=lambda device: (device.name, device.pk)),
+                              events=[created])
     return request
+
+
+@dataclass(frozen=True)
+class Written:
+    targets: list
+    devices: list  # in Device's ordering
+    events: list
