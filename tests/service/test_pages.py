@@ -114,7 +114,7 @@ def test_request_page_for_the_desk_shows_timeline_targets_and_desk_actions(clien
     for action in ("reply", "dispatch", "pause", "priority", "contingency", "advisor", "comment", "cancel"):
         assert f'id="action-{action}"' in page, action
     assert 'class="countdown' not in page or "data-due" in page
-    assert "Change history" in page  # the audit trail is for staff
+    assert 'class="small text-body-secondary mt-1 timeline-changes"' in page  # the audit trail is for staff
 
 
 def test_dispatch_panel_shows_each_engineers_rank_reasons(client, dispatcher, engineer, request_a):

@@ -167,3 +167,15 @@ def test_staff_see_what_each_timeline_line_changed_and_customers_do_not(client, 
     assert "General → Emergency" in changes
     client.force_login(customer_user_a)
     assert "timeline-changes" not in client.get(request_obj.get_absolute_url()).content.decode()
+
+
+def test_the_changes_name_related_rows_and_show_local_times(client, frozen_clock, dispatcher, engineer, project_a):
+    request_obj = open_request(dispatcher, project_a)
+    verbs.dispatch(request=request_obj, by=dispatcher, version=current_version(request_obj), engineer=engineer)
+    client.force_login(dispatcher)
+    page = client.get(request_obj.get_absolute_url()).content.decode()
+    dispatched = page[page.index('data-kind="dispatched"'):]
+    dispatched = dispatched[:dispatched.index("</details>")]
+    assert f"Engineer: — → {engineer.display_name}" in dispatched  # a name, not the row's id
+    assert "Replied at: — → 2026-11-26 10:00" in dispatched  # local time (frozen at 10:00 in Shanghai), not ISO UTC
+    assert "#" not in dispatched.split("timeline-changes", 1)[1]

@@ -227,8 +227,10 @@ class ServiceRequest(TimeStampedModel):
     # Copied from the project so the desk queue filters and counts without a join (perf-floor.md #1).
     # No single-column index where a composite index starts with the column (Meta.indexes): each index is one more
     # write per new request.
-    customer = models.ForeignKey("customers.Customer", models.PROTECT, related_name="requests", editable=False, db_index=False)
-    branch = models.ForeignKey("accounts.Branch", models.PROTECT, related_name="requests", editable=False, db_index=False)
+    customer = models.ForeignKey("customers.Customer", models.PROTECT, related_name="requests", editable=False, db_index=False,
+                                 verbose_name=_("customer"))
+    branch = models.ForeignKey("accounts.Branch", models.PROTECT, related_name="requests", editable=False, db_index=False,
+                               verbose_name=_("branch"))
     reporter = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="reported_requests",
                                  verbose_name=_("reporter"))
     reporter_name = models.CharField(_("reporter name"), max_length=100, blank=True)
@@ -484,11 +486,12 @@ class WorkOrder(TimeStampedModel):
     minutes_spent = models.PositiveIntegerField(_("time spent (minutes)"))
     result = models.CharField(_("result"), max_length=12, choices=WorkResult)
     state = models.CharField(_("state"), max_length=10, choices=WorkOrderState, default=WorkOrderState.AWAITING_CONFIRMATION)
-    confirmed_at = models.DateTimeField(null=True, blank=True)
-    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+")
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+",
+                                     verbose_name=_("confirmed by"))
     signer_name = models.CharField(_("signed by"), max_length=100, blank=True)
     signature = models.FileField(upload_to="signatures/", null=True, blank=True)  # PNG from the signature pad
-    confirmed_via = models.CharField(max_length=12, blank=True)  # signature / link / portal
+    confirmed_via = models.CharField(_("confirmed via"), max_length=12, blank=True)  # signature / link / portal
     satisfaction = models.PositiveSmallIntegerField(_("satisfaction"), null=True, blank=True,
                                                     validators=[MinValueValidator(1), MaxValueValidator(5)])
     customer_comment = models.TextField(_("customer's comment"), blank=True)
@@ -521,8 +524,9 @@ class IncidentReport(TimeStampedModel):
     prevention = models.TextField(_("prevention"))
     state = models.CharField(_("state"), max_length=10, choices=WorkOrderState, default=WorkOrderState.DRAFT)
     submitted_at = models.DateTimeField(null=True, blank=True)
-    confirmed_at = models.DateTimeField(null=True, blank=True)
-    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+")
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+",
+                                     verbose_name=_("confirmed by"))
     rejection_reason = models.TextField(blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
 

@@ -4,8 +4,12 @@ The timeline is the audit of requests, work orders and incident reports (SEC-2):
 client's address and correlation id (core.request_context) and the fields the verb changed, old and new. Verbs
 are the only writers of these models, so nothing else needs auditing. Other apps call verbs, never these."""
 
-from django.db.models import F
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import DateTimeField, F
+from django.utils.dateparse import parse_datetime
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from aftersales.core import clock
 from aftersales.core.errors import IllegalTransition, StaleObject
@@ -98,34 +102,65 @@ def record(request, kind, *, actor=None, at=None, text="", changes=None, **data)
     return event
 
 
-def shown_changes(event) -> list[tuple[str, str, str]]:
-    """A line's changes as staff read them: (the field's verbose name, old, new), choices by their label."""
+VIA = {"signature": _lazy("signature on screen"), "portal": _lazy("customer portal"),
+       "link": _lazy("confirmation link"), "onsite": _lazy("on site")}
+
+
+def annotate_shown_changes(events) -> None:
+    """Give each timeline line `shown`: its changes as staff read them, (the field's verbose name, old, new), with
+    choices by their label, times in local time and related rows by their name (one query per related model for
+    all the lines)."""
     from .models import IncidentReport, WorkOrder
 
     models = {"": ServiceRequest, "work_order.": WorkOrder, "incident_report.": IncidentReport}
-    rows = []
-    for name, (old, new) in (event.changes or {}).items():
-        prefix, _dot, field_name = name.rpartition(".")
-        model = models.get(prefix + "." if prefix else "")
-        try:
-            field = model._meta.get_field(field_name)
-        except Exception:  # noqa: BLE001 - a field removed since the line was written: shown by its name
-            rows.append((field_name, _shown(None, old), _shown(None, new)))
-            continue
-        label = str(field.verbose_name)
-        if prefix:
-            label = f"{model._meta.verbose_name}: {label}"
-        rows.append((label[:1].upper() + label[1:], _shown(field, old), _shown(field, new)))
-    return rows
+    parsed, wanted = [], {}
+    for event in events:
+        rows = []
+        for name, pair in (event.changes or {}).items():
+            prefix, _dot, field_name = name.rpartition(".")
+            model = models.get(prefix + "." if prefix else "")
+            field = _field(model, field_name)
+            rows.append((model, field, field_name, pair))
+            if field is not None and field.is_relation:
+                wanted.setdefault(field.related_model, set()).update(v for v in pair if v is not None)
+        parsed.append((event, rows))
+    names = {(model, pk): str(obj) for model, pks in wanted.items()
+             for pk, obj in model._default_manager.in_bulk(list(pks)).items()}
+    for event, rows in parsed:
+        event.shown = [(_label(model, field, field_name), _shown(field, old, names), _shown(field, new, names))
+                       for model, field, field_name, (old, new) in rows]
 
 
-def _shown(field, value) -> str:
+def _field(model, name):
+    try:
+        return model._meta.get_field(name) if model is not None else None
+    except FieldDoesNotExist:  # a field removed since the line was written: shown by its name
+        return None
+
+
+def _label(model, field, name) -> str:
+    if field is None:
+        return name
+    label = str(field.verbose_name)
+    if model is not ServiceRequest:
+        label = f"{model._meta.verbose_name}: {label}"
+    return label[:1].upper() + label[1:]
+
+
+def _shown(field, value, names) -> str:
     if value is None or value == "":
         return "—"
-    if field is not None and field.is_relation:
-        return f"#{value}"
-    if field is not None and field.choices:
+    if field is None:
+        return str(value)
+    if field.is_relation:
+        return names.get((field.related_model, value), f"#{value}")
+    if field.choices:
         return str(dict(field.flatchoices).get(value, value))
+    if field.name == "confirmed_via":
+        return str(VIA.get(value, value))
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
+    if isinstance(field, DateTimeField) and isinstance(value, str):
+        moment = parse_datetime(value)
+        return localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else value
     return str(value)

@@ -310,9 +310,11 @@ def signature_data_url(field_file) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-@register.filter
-def shown_changes(event) -> list:
-    """The fields the line's verb changed, for staff (the timeline is the audit of requests)."""
-    from ..timeline import shown_changes as rows
+@register.simple_tag
+def annotate_changes(events) -> str:
+    """Gives each timeline line `shown`, the fields its verb changed, for staff (the timeline is the audit of
+    requests); renders nothing."""
+    from ..timeline import annotate_shown_changes
 
-    return rows(event)
+    annotate_shown_changes(events)
+    return ""
