@@ -16,11 +16,10 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from run import BENCH, ROOT, VENV_BIN, Db, build_params, log, machine, session_cookie, token, wrk, write_params
+from run import BENCH, ROOT, VENV_BIN, Db, Server, build_params, log, machine, session_cookie, token, wrk, write_params
 
 HOT = ["queue_api", "queue_html", "request_api", "create", "alarms", "alarms_quarter_new"]
 
@@ -49,35 +48,12 @@ print("SWEEP", handled, round(took, 1))
 """
 
 
-class Served:
-    """`aftersales serve` of one code tree on the shared data dir."""
+class Served(Server):
+    """`aftersales serve` of one code tree (its src/ and bench/ on PYTHONPATH) on the shared data dir."""
 
-    def __init__(self, name: str, pythonpath: str, data_dir: Path, port: int):
-        self.name, self.port, self.base = name, port, f"http://127.0.0.1:{port}"
-        self.env = {**os.environ, "AFTERSALES_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": "bench_settings",
-                    "PYTHONPATH": pythonpath, "AFTERSALES_LOG_LEVEL": "WARNING"}
-        self.log = open(data_dir / f"ab-{name}-gunicorn.log", "w")
-        self.proc = subprocess.Popen([str(VENV_BIN / "aftersales"), "serve", "--port", str(port)], env=self.env,
-                                     cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
-
-    def wait(self):
-        import urllib.request
-
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(self.base + "/login/", timeout=2).read()
-                return
-            except Exception:  # noqa: BLE001
-                time.sleep(0.1)
-        raise RuntimeError(f"{self.name} did not start; see {self.log.name}")
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.log.close()
+    def __init__(self, name: str, pythonpath: str, data_dir: Path):
+        super().__init__(data_dir, "bench_settings", data_dir / f"ab-{name}-gunicorn.log", pythonpath)
+        self.name = name
 
 
 def params_for(server: Served, meta: dict, params: dict, data_dir: Path) -> Path:
@@ -122,10 +98,7 @@ def main() -> int:
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     db = Db(data_dir, {**os.environ, "AFTERSALES_DB": os.environ.get("AFTERSALES_DB", "sqlite")})
     params = build_params(db, meta, run_id)
-    from run import free_port
-
-    servers = [Served("base", f"{base / 'src'}:{base / 'bench'}", data_dir, free_port()),
-               Served("new", str(BENCH), data_dir, free_port())]
+    servers = [Served("base", f"{base / 'src'}:{base / 'bench'}", data_dir), Served("new", str(BENCH), data_dir)]
     results = {"run_id": run_id, "n": args.n, "base": commit[base], "new": commit[ROOT] + " + working tree",
                "machine": machine(), "slices": args.slices, "seconds": args.seconds, "http": {}, "sweep_1000_ms": {}}
     try:

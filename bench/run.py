@@ -65,13 +65,13 @@ def free_port() -> int:
 class Server:
     """`aftersales serve` (gunicorn, 2 sync workers, 127.0.0.1) with the given settings module."""
 
-    def __init__(self, data_dir: Path, settings: str, log_path: Path):
+    def __init__(self, data_dir: Path, settings: str, log_path: Path, pythonpath: str = str(BENCH)):
         self.port = free_port()
-        env = {**os.environ, "AFTERSALES_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": settings,
-               "PYTHONPATH": str(BENCH), "AFTERSALES_LOG_LEVEL": "WARNING"}
+        self.env = {**os.environ, "AFTERSALES_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": settings,
+                    "PYTHONPATH": pythonpath, "AFTERSALES_LOG_LEVEL": "WARNING"}
         self.log = open(log_path, "w")
-        self.proc = subprocess.Popen([str(VENV_BIN / "aftersales"), "serve", "--port", str(self.port)], env=env, cwd=ROOT,
-                                     stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen([str(VENV_BIN / "aftersales"), "serve", "--port", str(self.port)], env=self.env,
+                                     cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
         self.base = f"http://127.0.0.1:{self.port}"
 
     def wait(self, path="/login/"):
