@@ -111,10 +111,6 @@ class User(AbstractUser):
     def display_name(self) -> str:
         return str(self)
 
-    @property
-    def is_customer_user(self) -> bool:
-        return self.customer_id is not None
-
     def get_absolute_url(self):
         return reverse("accounts:staff_detail", args=[self.pk])
 

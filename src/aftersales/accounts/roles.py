@@ -81,9 +81,3 @@ def sync_roles(app_config=None, using="default", **kwargs) -> None:
             app_label, codename = code.split(".")
             perms.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
         group.permissions.set(perms)
-
-
-def role_of(user) -> str | None:
-    """The user's first role, for display."""
-    names = [g.name for g in user.groups.all()]
-    return next((r for r in ROLE_LABELS if r in names), None)

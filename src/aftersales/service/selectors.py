@@ -107,12 +107,6 @@ def request_with_timeline(user, pk: int) -> ServiceRequest:
     return get_visible_or_404(queryset, user, pk=pk)
 
 
-def my_work(user) -> QuerySet[ServiceRequest]:
-    """The engineer's open assignments, most urgent first."""
-    return (ServiceRequest.objects.filter(assignee=user, state__in=OPEN_STATES)
-            .select_related("project", "customer").order_by(F("next_due_at").asc(nulls_last=True), "pk"))
-
-
 EVENT_COLUMNS = ("id", "kind", "at", "text", "data", *(f"actor__{field}" for field in DISPLAY_NAME_FIELDS))
 _request_page = CompiledByKey()
 
