@@ -7,6 +7,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from aftersales.core import clock
+from aftersales.core.plausible import implausible_message, is_plausible
+from aftersales.core.rows import row_id
 from aftersales.core.api_base import ScopedModelViewSet, ScopedPrimaryKeyField, ScopedReadOnlyViewSet
 
 from .filters import StaffFilter
@@ -69,16 +71,21 @@ class OnCallShiftViewSet(ScopedModelViewSet):
     def on_duty(self, request):
         """ORG-2: who is on duty at an instant, for a branch and specialty."""
         raw_at = request.query_params.get("at")
-        at = parse_datetime(raw_at) if raw_at else clock.now()
+        try:
+            at = parse_datetime(raw_at) if raw_at else clock.now()
+        except ValueError:  # well-formed but no such day (30 February)
+            at = None
         if at is None or at.tzinfo is None:
             raise ValidationError({"at": ["Give an ISO 8601 date and time with a UTC offset."]})
+        if not is_plausible(at):
+            raise ValidationError({"at": [implausible_message()]})
         specialty = request.query_params.get("specialty") or None
         if specialty and specialty not in Specialty.values:
             raise ValidationError({"specialty": [f"Unknown specialty; use one of {', '.join(Specialty.values)}."]})
         branch = request.query_params.get("branch")
-        if branch and not branch.isdigit():
+        if branch and row_id(branch) is None:
             raise ValidationError({"branch": ["A branch id is a number."]})
-        users = on_duty(self.get_queryset(), at=at, branch=branch or None, specialty=specialty)
+        users = on_duty(self.get_queryset(), at=at, branch=row_id(branch) if branch else None, specialty=specialty)
         return Response(StaffSerializer(users, many=True).data)
 
 

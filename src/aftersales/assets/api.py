@@ -7,6 +7,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from aftersales.core.api_base import ErrorOut, ScopedModelViewSet, ScopedPrimaryKeyField
+from aftersales.core.converters import ROW_ID_REGEX
 from aftersales.core.clock import today
 from aftersales.customers.models import Project
 
@@ -218,12 +219,14 @@ class DeviceViewSet(ScopedModelViewSet):
 
 
 class DeviceCategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    lookup_value_regex = ROW_ID_REGEX
     queryset = DeviceCategory.objects.order_by("name")
     serializer_class = DeviceCategorySerializer
     pagination_class = None
 
 
 class ManufacturerViewSet(viewsets.ReadOnlyModelViewSet):
+    lookup_value_regex = ROW_ID_REGEX
     queryset = Manufacturer.objects.order_by("name")
     serializer_class = ManufacturerSerializer
     pagination_class = None

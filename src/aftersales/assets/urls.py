@@ -7,8 +7,8 @@ urlpatterns = [
     path("", views.DeviceList.as_view(), name="device_list"),
     path("new/", views.DeviceCreate.as_view(), name="device_create"),
     path("warranty-expiring/", views.WarrantyExpiring.as_view(), name="warranty_expiring"),
-    path("<int:pk>/", views.DeviceDetail.as_view(), name="device_detail"),
-    path("<int:pk>/edit/", views.DeviceUpdate.as_view(), name="device_update"),
+    path("<id:pk>/", views.DeviceDetail.as_view(), name="device_detail"),
+    path("<id:pk>/edit/", views.DeviceUpdate.as_view(), name="device_update"),
     # CUS-3: import (upload -> preview -> confirm) and export
     path("import/", views.DeviceImport.as_view(), name="device_import"),
     path("import/preview/", views.DeviceImportPreview.as_view(), name="device_import_preview"),

@@ -10,6 +10,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.relations import MANY_RELATION_KWARGS
 
+from .converters import ROW_ID_REGEX
 from .request_context import client_address, forwarded_port
 from .rows import row_id
 from .scoping import visible
@@ -26,6 +27,8 @@ class AuditActorMixin:
     authenticated, until the view has answered. All of it runs in a copy of the request's context: `set_actor` leaves
     its own value in auditlog's context variable when it ends, and the middleware, which disconnects the receiver
     of whatever value it finds there, would otherwise leave its own receiver connected for good."""
+
+    lookup_value_regex = ROW_ID_REGEX  # the router's id in the URL: anything else is a 404, never a 500
 
     def dispatch(self, request, *args, **kwargs):
         if request.method in SAFE_METHODS:  # nothing to name: no context to copy
@@ -100,10 +103,15 @@ class ScopedPrimaryKeyListField(serializers.ManyRelatedField):
         for value in data:
             if isinstance(value, bool):
                 child.fail("incorrect_type", data_type=type(value).__name__)
-            try:
-                ids.append(child.pk_field.to_internal_value(value) if child.pk_field else int(value))
-            except (TypeError, ValueError):
+            if child.pk_field:
+                ids.append(child.pk_field.to_internal_value(value))
+                continue
+            pk = row_id(value)
+            if pk is None:  # not an id, or beyond the databases' keys: no such row
+                if isinstance(value, int) or (isinstance(value, str) and value.isascii() and value.isdigit()):
+                    child.fail("does_not_exist", pk_value=value)
                 child.fail("incorrect_type", data_type=type(value).__name__)
+            ids.append(pk)
         found = {obj.pk: obj for obj in child.get_queryset().filter(pk__in=set(ids))}
         for value in ids:
             if value not in found:

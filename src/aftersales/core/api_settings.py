@@ -4,11 +4,39 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, pagination, permissions
+from rest_framework import exceptions, pagination, parsers, permissions
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
 from .errors import DomainError
+
+
+MAX_JSON_DEPTH = 32  # no body of this API nests deeper than a few levels
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's, with a bounded depth: a deeply nested body is a 400, not a RecursionError (a 500, and a traceback
+    of dozens of log lines per request, also on the anonymous token endpoint)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError(_("The JSON body is nested too deeply.")) from None
+        if depth_exceeds(data, MAX_JSON_DEPTH):
+            raise exceptions.ParseError(_("The JSON body is nested too deeply."))
+        return data
+
+
+def depth_exceeds(data, limit: int) -> bool:
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (dict, list)):
+            if depth > limit:
+                return True
+            stack.extend((item, depth + 1) for item in (value.values() if isinstance(value, dict) else value))
+    return False
 
 
 class Pagination(pagination.PageNumberPagination):

@@ -9,6 +9,11 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self):
+        from django.urls import register_converter
+
+        from .converters import RowIdConverter
+
+        register_converter(RowIdConverter, "id")  # before any URLconf is read
         from django.db.backends.signals import connection_created
 
         from .sqlite_checkpoints import start_for_connection

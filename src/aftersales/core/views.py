@@ -4,6 +4,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMix
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import F
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import CreateView, DetailView, UpdateView
@@ -168,17 +169,25 @@ class ScopedCreateView(ScopedMixin, AtomicFormMixin, CreateView):
         return {**super().get_form_kwargs(), "user": self.request.user}
 
 
+def error_page(request, status: int, code: str, title) -> HttpResponse:
+    """Django's own error answers (an unknown URL, a broken request, a crash): a page for people, the API's error
+    body `{code, detail}` in JSON for API clients."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": code, "detail": str(title)}, status=status)
+    return render(request, "core/error.html", {"title": title}, status=status)
+
+
 def bad_request(request, exception=None):
-    return render(request, "core/error.html", {"title": _("Bad request")}, status=400)
+    return error_page(request, 400, "bad_request", _("Bad request"))
 
 
 def permission_denied(request, exception=None):
-    return render(request, "core/error.html", {"title": _("You may not open this page.")}, status=403)
+    return error_page(request, 403, "permission_denied", _("You may not open this page."))
 
 
 def page_not_found(request, exception=None):
-    return render(request, "core/error.html", {"title": _("Not found")}, status=404)
+    return error_page(request, 404, "not_found", _("Not found"))
 
 
 def server_error(request):
-    return render(request, "core/error.html", {"title": _("Something went wrong on our side.")}, status=500)
+    return error_page(request, 500, "server_error", _("Something went wrong on our side."))

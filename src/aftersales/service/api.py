@@ -8,15 +8,16 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from aftersales.accounts.models import DISPLAY_NAME_FIELDS, Position, User, display_name
 from aftersales.assets.models import Device
 from aftersales.core import clock
 from aftersales.core.api_base import AuditActorMixin, ErrorOut, ScopedPrimaryKeyField, require_perm, requires
-from aftersales.core.api_settings import VerbPermissions
+from aftersales.core.api_settings import JSONParser, VerbPermissions
 from aftersales.core.filters import ScopedChoiceFilter
+from aftersales.core.plausible import validate_plausible
 from aftersales.core.rows import api_row, api_rows, api_value, row_id
 from aftersales.core import scoping
 from aftersales.core.scoping import EVERYTHING, Scope, get_visible_or_404, visible
@@ -37,8 +38,8 @@ class RequestFilter(filters.FilterSet):
     priority = filters.ChoiceFilter(choices=Priority.choices)
     customer = ScopedChoiceFilter(Customer)
     project = ScopedChoiceFilter(Project)
-    created_after = filters.DateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = filters.DateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = filters.DateTimeFilter(field_name="created_at", lookup_expr="gte", validators=[validate_plausible])
+    created_before = filters.DateTimeFilter(field_name="created_at", lookup_expr="lt", validators=[validate_plausible])
     open = filters.BooleanFilter(method="only_open")
     q = filters.CharFilter(method="search")
 

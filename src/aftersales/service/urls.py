@@ -13,10 +13,10 @@ urlpatterns = [
     path("new/", intake_forms.PortalSubmit.as_view(), name="submit"),
     path("devices/", intake_forms.DeviceChoices.as_view(), name="device_choices"),
     path("work/", queue.MyWork.as_view(), name="my_work"),
-    path("<int:pk>/", request_page.RequestDetail.as_view(), name="request_detail"),
-    *[path(f"<int:pk>/{view.name.replace('_', '-')}/", view.as_view(), name=view.name)
+    path("<id:pk>/", request_page.RequestDetail.as_view(), name="request_detail"),
+    *[path(f"<id:pk>/{view.name.replace('_', '-')}/", view.as_view(), name=view.name)
       for view in request_page.ACTION_VIEWS],
-    path("attachments/<int:pk>/", request_page.AttachmentDownload.as_view(), name="attachment"),
+    path("attachments/<id:pk>/", request_page.AttachmentDownload.as_view(), name="attachment"),
     path("confirm/<str:token>/", signed_links.ConfirmByLink.as_view(), name="confirm_by_link"),
     path("confirm/incident/<str:token>/", signed_links.ConfirmIncidentByLink.as_view(), name="confirm_incident_by_link"),
 ]

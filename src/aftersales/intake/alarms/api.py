@@ -21,12 +21,12 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
-from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.parsers import FormParser
 from rest_framework.response import Response
 
 from aftersales.assets.models import Device
 from aftersales.core.api_base import AuditActorMixin, ScopedPrimaryKeyField, requires
-from aftersales.core.api_settings import VerbPermissions
+from aftersales.core.api_settings import JSONParser, VerbPermissions
 from aftersales.core.errors import DomainError, IllegalTransition
 from aftersales.core.filters import ScopedChoiceFilter
 from aftersales.core.scoping import get_visible_or_404, visible

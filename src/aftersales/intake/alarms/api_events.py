@@ -15,9 +15,10 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import exceptions, serializers, viewsets
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
+
+from aftersales.core.api_settings import JSONParser
 
 from ..api_base import RequestRefOut, request_ref
 from ..models import AlarmOutcome, IntegrationKey

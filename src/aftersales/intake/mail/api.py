@@ -12,10 +12,11 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.parsers import FormParser
 from rest_framework.response import Response
 
 from aftersales.core.api_base import AuditActorMixin, ScopedPrimaryKeyField, requires
+from aftersales.core.api_settings import JSONParser
 from aftersales.core.errors import DomainError
 from aftersales.customers.models import Project
 from aftersales.service.models import Priority, ServiceRequest
