@@ -21,7 +21,8 @@ def test_row_id():
 def test_ids_no_row_can_have_are_answered_as_unknown(client, admin_user, dispatcher, customer_user_a, project_a):
     api = api_as(dispatcher)
     assert api.get("/api/reports/sla-compliance/", {"month": "2026-03", "customer": TOO_BIG}).status_code == 400
-    assert api.get("/api/staff/on-duty/", {"branch": TOO_BIG}).status_code == 400
+    assert api.get("/api/shifts/on-duty/", {"branch": TOO_BIG}).status_code == 400
+    assert api.get("/api/staff/on-duty/", {"branch": TOO_BIG}).status_code == 404  # no such route: not an id
     client.force_login(customer_user_a)
     assert client.get(reverse("service:device_choices"), {"project": TOO_BIG, "devices": [TOO_BIG]}).status_code == 200
     client.force_login(admin_user)
