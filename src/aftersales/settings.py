@@ -3,9 +3,10 @@
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_lazy as _
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -69,12 +70,14 @@ INSTALLED_APPS = [
     "aftersales.notify",
     "aftersales.service",
     "aftersales.intake",
+    "aftersales.backups",
     "aftersales.reports",
     "aftersales.demo",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "aftersales.core.sqlite_writers.WriterHandOverMiddleware",  # before anything that writes (sessions)
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -231,7 +234,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"MailStateEnum": "aftersales.intake.models.MailState"},
+    "ENUM_NAME_OVERRIDES": {
+        "MailStateEnum": "aftersales.intake.models.MailState",
+        "ServiceModeEnum": "aftersales.service.models.ServiceMode",
+        "RequestChannelEnum": "aftersales.service.models.Channel",
+        "NotificationChannelEnum": "aftersales.notify.models.Channel",
+        "RequestStateEnum": "aftersales.service.models.State",
+        "WorkOrderStateEnum": "aftersales.service.models.WorkOrderState",
+    },
 }
 
 AUDITLOG_INCLUDE_ALL_MODELS = False
@@ -273,9 +283,52 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
-if not DEBUG:
-    SESSION_COOKIE_HTTPONLY = True
-    X_FRAME_OPTIONS = "DENY"
+# Security (issue 20). Behind HTTPS (AFTERSALES_HTTPS=true): secure cookies, HSTS and the redirect to https://;
+# AFTERSALES_BEHIND_PROXY=true trusts the reverse proxy's X-Forwarded-Proto (it must set or strip that header).
+AFTERSALES_HTTPS = env_bool("AFTERSALES_HTTPS", False)
+AFTERSALES_BEHIND_PROXY = env_bool("AFTERSALES_BEHIND_PROXY", False)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if AFTERSALES_BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if AFTERSALES_HTTPS:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    try:
+        SECURE_HSTS_SECONDS = int(os.environ.get("AFTERSALES_HSTS_SECONDS", str(365 * 24 * 3600)))
+    except ValueError:
+        raise ImproperlyConfigured("AFTERSALES_HSTS_SECONDS must be a whole number of seconds") from None
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("AFTERSALES_HSTS_INCLUDE_SUBDOMAINS", False)
+# Not wanted unless asked for: HSTS for every subdomain of the site's domain, and the browsers' preload list
+# (hard to leave). `check --deploy` would warn about both.
+SILENCED_SYSTEM_CHECKS = ["security.W021"] + ([] if SECURE_HSTS_INCLUDE_SUBDOMAINS else ["security.W005"])
+# Origins that may POST (forms, htmx): AFTERSALES_CSRF_TRUSTED_ORIGINS, or else the origin of AFTERSALES_SITE_URL.
+if not CSRF_TRUSTED_ORIGINS:
+    _site = urlsplit(SITE_URL)
+    CSRF_TRUSTED_ORIGINS = [f"{_site.scheme}://{_site.netloc}"] if _site.scheme and _site.netloc else []
+# Content-Security-Policy (django-csp 4) on every page: scripts only from here or with the request's nonce
+# (`nonce="{{ request.csp_nonce }}"`), no inline style, no framing. data: images: signatures and QR codes.
+# Views that send their own header (attachment downloads) keep it.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        **({"upgrade-insecure-requests": True} if AFTERSALES_HTTPS else {}),
+    },
+}
 
 # Inbound mail (issue 11, docs/intake-mail.md). `aftersales mail-in` needs none of this; the IMAP poller
 # (`aftersales mail-poll`, and the worker every minute) is disabled while AFTERSALES_IMAP_HOST is empty.
@@ -293,3 +346,23 @@ AFTERSALES_SERVICE_ADDRESS = os.environ.get("AFTERSALES_SERVICE_ADDRESS", "")
 # ago, and at most once per interval per request (docs/intake-mail.md).
 AFTERSALES_MAIL_REOPEN_DAYS = int(os.environ.get("AFTERSALES_MAIL_REOPEN_DAYS", "7"))
 AFTERSALES_MAIL_REOPEN_INTERVAL_MINUTES = int(os.environ.get("AFTERSALES_MAIL_REOPEN_INTERVAL_MINUTES", "60"))
+
+# --- Backups (issue 20 point 6, README "Backups and restore") -------------------------------------------------------
+# Archives are written into AFTERSALES_BACKUP_DIR and copied into AFTERSALES_BACKUP_TARGET, a directory on other
+# storage (a mounted share or disk); unset: no off-site copy, and `aftersales backup` says so. The newest
+# AFTERSALES_BACKUP_KEEP archives are kept in each place. The worker backs up daily at AFTERSALES_BACKUP_TIME
+# (HH:MM in TIME_ZONE; "off": only by hand).
+AFTERSALES_BACKUP_DIR = Path(os.environ.get("AFTERSALES_BACKUP_DIR") or DATA_DIR / "backups").resolve()
+AFTERSALES_BACKUP_TARGET = os.environ.get("AFTERSALES_BACKUP_TARGET", "")
+AFTERSALES_BACKUP_KEEP = int(os.environ.get("AFTERSALES_BACKUP_KEEP", "14"))
+if AFTERSALES_BACKUP_KEEP < 1:
+    raise ImproperlyConfigured("AFTERSALES_BACKUP_KEEP must be at least 1")
+_backup_time = os.environ.get("AFTERSALES_BACKUP_TIME", "02:30").strip()
+try:
+    AFTERSALES_BACKUP_AT = None if _backup_time == "off" else tuple(int(part) for part in _backup_time.split(":"))
+except ValueError:
+    AFTERSALES_BACKUP_AT = ()
+if AFTERSALES_BACKUP_AT is not None and (len(AFTERSALES_BACKUP_AT) != 2 or not 0 <= AFTERSALES_BACKUP_AT[0] < 24
+                                         or not 0 <= AFTERSALES_BACKUP_AT[1] < 60):
+    raise ImproperlyConfigured(f"AFTERSALES_BACKUP_TIME must be HH:MM or 'off', not {_backup_time!r}")
+# --- end of backups ---------------------------------------------------------------------------------------------------

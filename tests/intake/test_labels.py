@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
@@ -427,7 +428,9 @@ def test_the_sheet_lists_the_projects_devices_with_their_qr_codes(client, engine
             assert printed in page
     assert settings.SERVICE_HOTLINE in page
     assert foreign.label_code not in page and foreign.name not in page
-    assert "@page { size: A4" in page and "break-inside: avoid" in page
+    assert "aftersales/labels.css" in page  # the print rules, a static file under the CSP
+    css = Path(finders.find("aftersales/labels.css")).read_text()
+    assert "@page { size: A4" in css and "break-inside: avoid" in css
 
 
 def test_the_sheet_puts_whole_labels_on_each_page(client, engineer, project_a):
