@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",  # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "aftersales.core.sqlite_writers.WriterHandOverMiddleware",  # before anything that writes (sessions)
+    "aftersales.core.busy.DatabaseBusyMiddleware",  # a database that stays locked: 503 with Retry-After
     "django.contrib.sessions.middleware.SessionMiddleware",
     "aftersales.core.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -8,6 +8,7 @@ from rest_framework import exceptions, pagination, parsers, permissions
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
+from .busy import RETRY_AFTER_S, busy_body, is_busy
 from .errors import DomainError
 
 
@@ -75,6 +76,8 @@ def exception_handler(exc, context):
         if exc.field:
             body[exc.field] = [str(exc.message)]
         return Response(body, status=exc.status)
+    if is_busy(exc):
+        return Response(busy_body(), status=503, headers={"Retry-After": str(RETRY_AFTER_S)})
     if isinstance(exc, IntegrityError):
         return Response({"code": "conflict", "detail": _("The change conflicts with existing data.")}, status=409)
     if isinstance(exc, Http404):
