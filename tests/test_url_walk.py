@@ -36,7 +36,8 @@ POST_ONLY = {"logout", "set_language", "api-token"}
 # Public pages reached from a printed label: the scan page shows a public form (or sends a user who may
 # report on the device to the portal); the follow page knows only its own request's token, and the walk's
 # token (a work order's) is not one: 404.
-LABEL_PAGES = {"intake:label_scan": {200, 302}, "intake:report_follow": {404}}
+# Public without a login: label pages, and the health check (503 while no worker has beaten yet).
+LABEL_PAGES = {"intake:label_scan": {200, 302}, "intake:report_follow": {404}, "health": {200, 503}}
 
 
 def get_allowed(pattern) -> bool:

@@ -300,6 +300,7 @@ if AFTERSALES_HTTPS:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^health/$"]  # monitors poll /health/ over plain HTTP from inside (core/health.py)
     try:
         SECURE_HSTS_SECONDS = int(os.environ.get("AFTERSALES_HSTS_SECONDS", str(365 * 24 * 3600)))
     except ValueError:

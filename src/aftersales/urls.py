@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 from aftersales.accounts.api import register as register_accounts_api
 from aftersales.assets.api import register as register_assets_api
 from aftersales.core import views as core_views
+from aftersales.core.health import health_view
 from aftersales.customers.api import register as register_customers_api
 from aftersales.intake.api import register as register_intake_api
 from aftersales.reports import views as reports_views
@@ -23,6 +24,7 @@ register_intake_api(router)
 
 urlpatterns = [
     path("", reports_views.home, name="home"),
+    path("health/", health_view, name="health"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

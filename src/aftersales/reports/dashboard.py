@@ -2,11 +2,14 @@
 
 from datetime import timedelta
 
-from aftersales.assets.models import Device
-from aftersales.customers.models import Customer, Project
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from aftersales.assets.models import Device
+from aftersales.core import health
 from aftersales.core.clock import today
 from aftersales.core.scoping import visible
+from aftersales.customers.models import Customer, Project
 
 EXPIRY_WINDOW_DAYS = 90
 
@@ -25,4 +28,38 @@ def summary(user) -> dict:
         "expiry_window_days": EXPIRY_WINDOW_DAYS,
         # lessons.md #2: from October, administrators are told which holiday year to fill in.
         "missing_holiday_years": missing_years(day) if user.is_superuser else [],
+        # Issue 20: the checks of /health/ (core/health.py), for administrators only.
+        "system_health": system_health() if user.is_superuser else None,
+    }
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 120:
+        return ngettext("%(n)d second", "%(n)d seconds", seconds) % {"n": seconds}
+    minutes = seconds // 60
+    return ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
+
+
+def _detail(check) -> str:
+    if check.name == "database":
+        return _("answered in %(ms)s ms") % {"ms": check.value} if check.ok else _("not answering")
+    if check.value is None:
+        return {
+            "outbox": _("no message waiting"),
+            "deadlines": _("no check overdue"),
+            "heartbeat": _("no heartbeat yet"),
+        }[check.name]
+    text = {
+        "outbox": _("oldest due message waiting for %(age)s"),
+        "deadlines": _("oldest check overdue by %(age)s"),
+        "heartbeat": _("last beat %(age)s ago"),
+    }[check.name]
+    return text % {"age": _duration(check.value)}
+
+
+def system_health() -> dict:
+    checks = health.run_checks()
+    return {
+        "ok": all(check.ok for check in checks),
+        "checks": [{"label": check.label, "ok": check.ok, "detail": _detail(check)} for check in checks],
     }
