@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "auditlog",
+    "axes",
     "huey.contrib.djhuey",
     "aftersales.core",
     "aftersales.accounts",
@@ -91,6 +92,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
     "aftersales.core.middleware.RequestContextMiddleware",  # after auditlog's: reads the correlation id it sets
+    "axes.middleware.AxesMiddleware",  # last (axes' docs): turns a locked login page's answer into a 429
 ]
 
 ROOT_URLCONF = "aftersales.urls"
@@ -170,7 +172,18 @@ DATABASES = {"default": _postgres() if _DB_KIND == "postgres" else _sqlite()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["aftersales.accounts.backends.CachedPermissionsBackend"]
+# axes first: a locked login is refused before the next backend hashes the password (accounts/lockout.py).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "aftersales.accounts.backends.CachedPermissionsBackend",
+]
+# Argon2 for new and changed passwords; older PBKDF2 hashes still verify and are rehashed at the next login.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -348,6 +361,23 @@ AFTERSALES_SERVICE_ADDRESS = os.environ.get("AFTERSALES_SERVICE_ADDRESS", "")
 # ago, and at most once per interval per request (docs/intake-mail.md).
 AFTERSALES_MAIL_REOPEN_DAYS = int(os.environ.get("AFTERSALES_MAIL_REOPEN_DAYS", "7"))
 AFTERSALES_MAIL_REOPEN_INTERVAL_MINUTES = int(os.environ.get("AFTERSALES_MAIL_REOPEN_INTERVAL_MINUTES", "60"))
+
+# --- Login lockout (issue 20 point 1, accounts/lockout.py) -----------------------------------------------------------
+# AFTERSALES_LOGIN_FAILURES failed logins for one account (from anywhere) or from one address (for any account) within
+# AFTERSALES_LOGIN_LOCK_MINUTES lock that account or address for that long, counted from the last failure.
+from datetime import timedelta  # noqa: E402
+
+AXES_ENABLED = env_bool("AFTERSALES_LOGIN_LOCKOUT", True)
+AXES_FAILURE_LIMIT = int(os.environ.get("AFTERSALES_LOGIN_FAILURES", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AFTERSALES_LOGIN_LOCK_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own: per account and per address
+AXES_RESET_ON_SUCCESS = False  # accounts/lockout.py forgets only the account's failures from its own address
+AXES_CLIENT_IP_CALLABLE = "aftersales.accounts.lockout.client_ip"  # AFTERSALES_BEHIND_PROXY: the proxy's entry
+AXES_LOCKOUT_CALLABLE = "aftersales.accounts.lockout.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_DISABLE_ACCESS_LOG = True  # successful logins are not logged again (auditlog and the access log have them)
+AXES_VERBOSE = False
+# --- end of login lockout ---------------------------------------------------------------------------------------------
 
 # --- Backups (issue 20 point 6, README "Backups and restore") -------------------------------------------------------
 # Archives are written into AFTERSALES_BACKUP_DIR and copied into AFTERSALES_BACKUP_TARGET, a directory on other

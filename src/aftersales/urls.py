@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from aftersales.accounts import views as accounts_views
 from aftersales.accounts.api import register as register_accounts_api
 from aftersales.assets.api import register as register_assets_api
 from aftersales.core import views as core_views
@@ -27,6 +28,7 @@ urlpatterns = [
     path("health/", health_view, name="health"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", accounts_views.PasswordChange.as_view(), name="password_change"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("org/", include("aftersales.accounts.urls")),
     path("customers/", include("aftersales.customers.urls")),

@@ -41,9 +41,10 @@ CHECK = f"""
 import django
 django.setup()
 from django.contrib.auth import authenticate
+from django.test import RequestFactory
 from aftersales.demo import data
 from aftersales.service.models import ServiceRequest
-user = authenticate(username=data.STAFF[0][0], password=data.DEMO_PASSWORD)
+user = authenticate(RequestFactory().post("/login/"), username=data.STAFF[0][0], password=data.DEMO_PASSWORD)
 assert user is not None, "demo user cannot log in"
 attachment = ServiceRequest.objects.get(title="backup round trip").attachments.get()
 with attachment.file.open("rb") as f:

@@ -20,6 +20,14 @@ class AccountsConfig(AppConfig):
 
         connect_signals(models.User)
 
+        from django.contrib.auth.signals import user_logged_in
+
+        from . import tokens
+        from .lockout import on_logged_in
+
+        tokens.connect(models.User)
+        user_logged_in.connect(on_logged_in, dispatch_uid="accounts_forget_login_failures")
+
         # SEC-2 audits a row's own columns (its reverse relations are other rows, audited as themselves), not its key
         # or timestamps: the history never shows internals. A password (its hash) is never logged.
         for model, internal in ((models.Branch, []), (models.User, ["password", "last_login"]), (models.OnCallShift, [])):

@@ -1,5 +1,10 @@
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.urls import reverse_lazy
+from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
+from rest_framework.authtoken.models import Token
 
 from aftersales.core import clock
 from aftersales.core.scoping import visible
@@ -70,3 +75,18 @@ class Roster(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
             "on_duty": sorted(on_duty_shifts(shifts, at=now), key=lambda s: (s.branch.name, s.specialty)),
             "specialties": Specialty.choices,
         }
+
+
+class PasswordChange(auth_views.PasswordChangeView):
+    """Every logged-in user, staff or a customer's contact, changes their own password (Django's form: the old
+    password, then the new one twice through settings.AUTH_PASSWORD_VALIDATORS). The session stays; the user's
+    API tokens are deleted (accounts/tokens.py, on the save) — the deletion is repeated here so the page says so."""
+
+    template_name = "accounts/password_change_form.html"
+    success_url = reverse_lazy("home")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        Token.objects.filter(user=self.request.user).delete()
+        messages.success(self.request, _("Your password was changed. API tokens issued before were revoked."))
+        return response

@@ -1,6 +1,7 @@
 from django import forms
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.accounts.roles import CUSTOMER_USER
@@ -60,6 +61,19 @@ class ContactForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["full_name"].required = True
         style_fields(self)
+
+    def clean(self):
+        """Django's password validators (settings.AUTH_PASSWORD_VALIDATORS), against the contact as entered (not
+        like their username or e-mail address)."""
+        cleaned = super().clean()
+        password = cleaned.get("password")
+        if password:
+            contact = get_user_model()(**{name: cleaned[name] for name in self._meta.fields if name in cleaned})
+            try:
+                password_validation.validate_password(password, contact)
+            except ValidationError as error:
+                self.add_error("password", error)
+        return cleaned
 
     def save(self, commit=True):
         user = super().save(commit=False)
