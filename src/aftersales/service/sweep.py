@@ -5,7 +5,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 from django.utils.translation import gettext as _
 
 from aftersales.core import clock
@@ -158,14 +158,22 @@ def _tell(due, inserted, fired, now) -> tuple[list, list, list]:
 
 
 def _save_checks(requests) -> None:
-    """Store the batch's next checks and escalation levels: one UPDATE per distinct pair of values (most requests of
-    a batch share theirs, e.g. a ladder climbed to its end), cheaper than bulk_update's CASE per row and column.
-    No signals, so no timeline lines: these are derived."""
+    """Store the batch's next checks and escalation levels in one UPDATE, whatever the batch's size: a CASE per column
+    over groups of equal values (the levels are a few; the next checks mostly differ), the change time as one value
+    (bulk_update writes a CASE arm per row and column, two and a half times as slow). No signals, so no timeline
+    lines: these are derived."""
     changed_at = clock.now()
-    by_values = defaultdict(list)
     for request in requests:
         request.updated_at = changed_at
-        by_values[(request.next_check_at, request.escalation_level)].append(request.pk)
-    for (next_check_at, level), ids in by_values.items():
-        ServiceRequest.objects.filter(pk__in=ids).update(next_check_at=next_check_at, escalation_level=level,
-                                                         updated_at=changed_at)
+    ServiceRequest.objects.filter(pk__in=[request.pk for request in requests]).update(
+        next_check_at=_case_by_value(requests, "next_check_at"),
+        escalation_level=_case_by_value(requests, "escalation_level"), updated_at=changed_at)
+
+
+def _case_by_value(requests, name: str) -> Case:
+    ids_by_value = defaultdict(list)
+    for request in requests:
+        ids_by_value[getattr(request, name)].append(request.pk)
+    field = ServiceRequest._meta.get_field(name)
+    return Case(*(When(pk__in=ids, then=Value(value, output_field=field)) for value, ids in ids_by_value.items()),
+                output_field=field)
