@@ -55,8 +55,20 @@ def audit_entries(obj, limit: int = 50) -> list[LogEntry]:
                 wanted[field].update(str(value) for value in change if value not in (None, "None", ""))
         changes.append((entry, sorted(rows, key=lambda row: order[row[0].name])))
 
-    names = {}  # (related model, stored value) -> the object's name
-    for field, values in wanted.items():
+    names = related_names(wanted)
+
+    for entry, rows in changes:
+        shown_rows = [(capfirst(field.verbose_name), shown_value(field, old, names), shown_value(field, new, names))
+                      for field, old, new in rows]
+        entry.shown_changes = [row for row in shown_rows if row[1] != row[2]]  # a created blank field changed nothing
+    return entries
+
+
+def related_names(values_by_field: dict) -> dict:
+    """{(related model, stored value as text): the related row's name} for the values of relation fields a change
+    history names ({field: values}): one query per related model, whatever the entries."""
+    names = {}
+    for field, values in values_by_field.items():
         target = field.target_field
         keys = []
         for value in values:
@@ -66,28 +78,28 @@ def audit_entries(obj, limit: int = 50) -> list[LogEntry]:
                 continue
         related = field.related_model._default_manager.filter(**{f"{target.attname}__in": keys})
         names.update(((field.related_model, str(getattr(o, target.attname))), str(o)) for o in related)
+    return names
 
-    def shown(field, value) -> str:
-        if value in (None, "None", ""):
-            return ""
-        value = str(value)
-        if field.is_relation:
-            return names.get((field.related_model, value), f"#{value}")  # "#5": deleted since
-        if field.choices:
-            return str(dict((str(key), label) for key, label in field.flatchoices).get(value, value))
-        if isinstance(field, models.BooleanField):
-            return {"True": gettext("Yes"), "False": gettext("No")}.get(value, value)
-        if isinstance(field, models.DateTimeField):  # auditlog stores UTC without its offset
-            try:
-                moment = datetime.fromisoformat(value)
-            except ValueError:
-                return value
-            if timezone.is_naive(moment):
-                moment = timezone.make_aware(moment, UTC)
-            return format_date(timezone.localtime(moment), "Y-m-d H:i")
-        return value
 
-    for entry, rows in changes:
-        shown_rows = [(capfirst(field.verbose_name), shown(field, old), shown(field, new)) for field, old, new in rows]
-        entry.shown_changes = [row for row in shown_rows if row[1] != row[2]]  # a created blank field changed nothing
-    return entries
+def shown_value(field, value, names: dict) -> str:
+    """A changed value as users read it: a related row's name ("#5" when it is gone), a choice's label, yes/no, a
+    local time (stored as ISO text, with or without its offset: auditlog's are UTC without one); "" for nothing."""
+    if value in (None, "None", ""):
+        return ""
+    if field is None:
+        return str(value)
+    if field.is_relation:
+        return names.get((field.related_model, str(value)), f"#{value}")
+    if field.choices:
+        return str(dict((str(key), label) for key, label in field.flatchoices).get(str(value), value))
+    if isinstance(field, models.BooleanField):
+        return {"True": gettext("Yes"), "False": gettext("No")}.get(str(value), str(value))
+    if isinstance(field, models.DateTimeField):
+        try:
+            moment = datetime.fromisoformat(str(value))
+        except ValueError:
+            return str(value)
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment, UTC)
+        return format_date(timezone.localtime(moment), "Y-m-d H:i")
+    return str(value)

@@ -42,6 +42,15 @@ class ServiceMode(models.TextChoices):
     ONSITE = "onsite", _("On site")
 
 
+class ConfirmedVia(models.TextChoices):
+    """How the customer confirmed or rejected a work order or an incident report."""
+
+    SIGNATURE = "signature", _("signature on screen")
+    PORTAL = "portal", _("customer portal")
+    LINK = "link", _("confirmation link")
+    ONSITE = "onsite", _("on site")
+
+
 class State(models.TextChoices):
     NEW = "new", _("New")  # waiting for a reply with a service plan
     REPLIED = "replied", _("Replied")  # plan given, work by phone/remote or awaiting dispatch
@@ -491,7 +500,7 @@ class WorkOrder(TimeStampedModel):
                                      verbose_name=_("confirmed by"))
     signer_name = models.CharField(_("signed by"), max_length=100, blank=True)
     signature = models.FileField(upload_to="signatures/", null=True, blank=True)  # PNG from the signature pad
-    confirmed_via = models.CharField(_("confirmed via"), max_length=12, blank=True)  # signature / link / portal
+    confirmed_via = models.CharField(_("confirmed via"), max_length=12, blank=True, choices=ConfirmedVia)
     satisfaction = models.PositiveSmallIntegerField(_("satisfaction"), null=True, blank=True,
                                                     validators=[MinValueValidator(1), MaxValueValidator(5)])
     customer_comment = models.TextField(_("customer's comment"), blank=True)

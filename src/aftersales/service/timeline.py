@@ -5,14 +5,12 @@ client's address and correlation id (core.request_context) and the fields the ve
 are the only writers of these models, so nothing else needs auditing. Other apps call verbs, never these."""
 
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import DateTimeField, F
-from django.utils.dateparse import parse_datetime
-from django.utils.timezone import localtime
+from django.db.models import F
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 
 from aftersales.core import clock
 from aftersales.core.errors import IllegalTransition, StaleObject
+from aftersales.core.history import related_names, shown_value
 from aftersales.core.request_context import request_context
 
 from .models import ALLOWED, ServiceRequest, State, TimelineEvent
@@ -102,10 +100,6 @@ def record(request, kind, *, actor=None, at=None, text="", changes=None, **data)
     return event
 
 
-VIA = {"signature": _lazy("signature on screen"), "portal": _lazy("customer portal"),
-       "link": _lazy("confirmation link"), "onsite": _lazy("on site")}
-
-
 def annotate_shown_changes(events) -> None:
     """Give each timeline line `shown`: its changes as staff read them, (the field's verbose name, old, new), with
     choices by their label, times in local time and related rows by their name (one query per related model for
@@ -122,13 +116,12 @@ def annotate_shown_changes(events) -> None:
             field = _field(model, field_name)
             rows.append((model, field, field_name, pair))
             if field is not None and field.is_relation:
-                wanted.setdefault(field.related_model, set()).update(v for v in pair if v is not None)
+                wanted.setdefault(field, set()).update(str(v) for v in pair if v is not None)
         parsed.append((event, rows))
-    names = {(model, pk): str(obj) for model, pks in wanted.items()
-             for pk, obj in model._default_manager.in_bulk(list(pks)).items()}
+    names = related_names(wanted)
     for event, rows in parsed:
-        event.shown = [(_label(model, field, field_name), _shown(field, old, names), _shown(field, new, names))
-                       for model, field, field_name, (old, new) in rows]
+        event.shown = [(_label(model, field, field_name), shown_value(field, old, names),
+                        shown_value(field, new, names)) for model, field, field_name, (old, new) in rows]
 
 
 def _field(model, name):
@@ -145,22 +138,3 @@ def _label(model, field, name) -> str:
     if model is not ServiceRequest:
         label = f"{model._meta.verbose_name}: {label}"
     return label[:1].upper() + label[1:]
-
-
-def _shown(field, value, names) -> str:
-    if value is None or value == "":
-        return "—"
-    if field is None:
-        return str(value)
-    if field.is_relation:
-        return names.get((field.related_model, value), f"#{value}")
-    if field.choices:
-        return str(dict(field.flatchoices).get(value, value))
-    if field.name == "confirmed_via":
-        return str(VIA.get(value, value))
-    if isinstance(value, bool):
-        return _("Yes") if value else _("No")
-    if isinstance(field, DateTimeField) and isinstance(value, str):
-        moment = parse_datetime(value)
-        return localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else value
-    return str(value)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from aftersales.accounts.models import DISPLAY_NAME_FIELDS, display_name
 
 from ..models import (
-    OPEN_STATES, PRIORITY_DEFINITIONS, Channel, EventKind, Priority, ServiceMode, State, TargetKind, WorkOrderState,
+    OPEN_STATES, PRIORITY_DEFINITIONS, Channel, ConfirmedVia, EventKind, Priority, ServiceMode, State, TargetKind, WorkOrderState,
     WorkResult,
 )
 
@@ -288,8 +288,7 @@ def is_far(event) -> bool:
 
 @register.filter
 def via_label(via) -> str:
-    return {"signature": _("signature on screen"), "portal": _("customer portal"), "link": _("confirmation link"),
-            "onsite": _("on site")}.get(via or "", via or "")
+    return _label(ConfirmedVia, via) if via else ""
 
 
 @register.filter
