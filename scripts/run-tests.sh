@@ -96,11 +96,11 @@ for db in $TEST_DB; do
       # The "postgres" maintenance database, as pytest-django does before it creates test_<NAME>.
       DJANGO_SETTINGS_MODULE=aftersales.settings $PYTHON -c '
 import django; django.setup()
+import psycopg
 from django.db import connection
-with connection._nodb_cursor() as cursor:
-    cursor.execute("SELECT version()")
-    version = cursor.fetchone()[0].split(" on ")[0]
 db = connection.settings_dict
+with psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"], dbname="postgres") as pg:
+    version = pg.execute("SELECT version()").fetchone()[0].split(" on ")[0]
 print("== Django database: %s (%s) at %s:%s, tests use test_%s" % (connection.vendor, version, db["HOST"], db["PORT"], db["NAME"]))
 '
       run_pytest postgres "$@" || status=$?
