@@ -23,7 +23,7 @@ from aftersales.customers.models import Customer, DeadlineExtension, Milestone, 
 from aftersales.intake.alarms.keys import create_key
 from aftersales.intake.models import AlarmEvent, AlarmOutcome, InboundMail, IntegrationKey, MailState
 from aftersales.service import verbs
-from aftersales.service.confirmation import confirmation_token
+from aftersales.service.confirmation import confirmation_token, incident_confirmation_token
 from aftersales.service.models import Attachment, IncidentReport, ServiceRequest, WorkOrder
 
 from .factories import MilestoneFactory, OnCallShiftFactory, current_version
@@ -125,11 +125,26 @@ def world(customer_user_a, customer_user_b, engineer, dispatcher, manager, gener
         InboundMail: tuple(mails),
         IntegrationKey: tuple(keys),
         AlarmEvent: tuple(alarm_events),
-        "token": (confirmation_token(work_orders[0]), confirmation_token(work_orders[0])),
+        "token": (Token(confirmation_token(work_orders[0]), work_orders[0].request.customer_id),
+                  Token(confirmation_token(work_orders[1]), work_orders[1].request.customer_id)),
+        "incident_token": (Token(incident_confirmation_token(reports[0]), reports[0].request.customer_id),
+                           Token(incident_confirmation_token(reports[1]), reports[1].request.customer_id)),
         "code": (device_a.label_code, device_b.label_code),
         DeviceCategory: (device_a.category, device_a.category),
         Manufacturer: (device_a.manufacturer, device_a.manufacturer),
     }
+
+
+class Token(str):
+    """A signed link's token, knowing the customer it was sent to (another customer's contact is refused)."""
+
+    def __new__(cls, value, customer_id):
+        token = super().__new__(cls, value)
+        token.customer_id = customer_id
+        return token
+
+
+TOKEN_KEYS = {"service:confirm_incident_by_link": "incident_token"}  # else "token"
 
 
 def sees(user, obj) -> bool:
@@ -163,7 +178,7 @@ def cases(world):
             yield name, reverse(name), None, view_class, pattern
             continue
         assert params in (["pk"], ["token"], ["code"]), f"{name}: teach test_url_walk how to fill {params}"
-        key = params[0] if params != ["pk"] else model
+        key = TOKEN_KEYS.get(name, params[0]) if params != ["pk"] else model
         assert key in world, f"{name}: teach test_url_walk the model {model}"
         for side, obj in zip(("own", "foreign"), world[key]):
             value = obj if isinstance(obj, str) else obj.pk
@@ -192,6 +207,8 @@ def test_every_url_answers_as_expected_for_each_role(role, world, client, reques
             expected = {200}
             if base_name == "login" and role != "anonymous":
                 expected = {302}
+            if isinstance(obj, Token) and getattr(user, "customer_id", None) not in (None, obj.customer_id):
+                expected = {403}
         elif role == "anonymous":
             expected = {401, 403} if is_api else {302}
         elif obj is not None and not sees(user, obj):

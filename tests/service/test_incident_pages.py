@@ -216,7 +216,7 @@ def test_the_link_works_once_then_says_used(client, fault, submitted):
     for response in (client.get(link), client.post(link, {"decision": "confirm"}),
                      client.post(link, {"decision": "reject", "reject-signer_name": "张", "reject-reason": "不"})):
         page = response.content.decode()
-        assert response.status_code == 200 and "already been used" in page and "incident-confirm-form" not in page
+        assert response.status_code == 410 and "already been used" in page and "incident-confirm-form" not in page
     assert steps(fault) == ["drafted", "submitted", "confirmed"]
 
 
@@ -244,23 +244,37 @@ def test_a_link_answered_by_the_customers_logged_in_user_records_them(client, cu
 @pytest.mark.parametrize("kind", ["forged", "work_order_token", "expired", "other_salt"])
 def test_a_bad_link_shows_why_and_offers_nothing(client, frozen_clock, fault, submitted, dispatcher, engineer, kind):
     if kind == "forged":
-        token, why = "not-a-token", "not valid"
+        token, why, status = "not-a-token", "not valid", 404
     elif kind == "work_order_token":  # what the URL walk fills in: a valid token for another purpose
         verbs.reply(request=fault, by=dispatcher, version=current_version(fault), mode="remote", plan="远程")
         work_order = verbs.submit_work_order(request=fault, by=engineer, version=current_version(fault), actions="重启",
                                              minutes_spent=5, result="solved")
-        token, why = confirmation_token(work_order), "not valid"
+        token, why, status = confirmation_token(work_order), "not valid", 404
     elif kind == "other_salt":
         token, why = signing.dumps({"ir": submitted.pk, "v": submitted.version}, salt=INCIDENT_SALT + "x"), "not valid"
+        status = 404
     else:
-        token, why = incident_confirmation_token(submitted), "expired"
+        token, why, status = incident_confirmation_token(submitted), "expired", 410
         frozen_clock.shift(timedelta(days=8))
     link = reverse("service:confirm_incident_by_link", args=[token])
     for response in (client.get(link), client.post(link, {"decision": "confirm"})):
         page = response.content.decode()
-        assert response.status_code == 200 and why in page and "incident-confirm-form" not in page
+        assert response.status_code == status and why in page and "incident-confirm-form" not in page
     submitted.refresh_from_db()
     assert submitted.state == WorkOrderState.AWAITING_CONFIRMATION
+
+
+def test_a_link_opened_as_another_customers_contact_is_refused(client, customer_user_b, customer_user_a, fault,
+                                                                submitted):
+    link = reverse("service:confirm_incident_by_link", args=[incident_confirmation_token(submitted)])
+    as_user(client, customer_user_b)
+    for response in (client.get(link), client.post(link, {"decision": "confirm"})):
+        page = response.content.decode()
+        assert response.status_code == 403 and "another customer" in page and "incident-confirm-form" not in page
+        assert REPORT["cause"] not in page
+    submitted.refresh_from_db()
+    assert submitted.state == WorkOrderState.AWAITING_CONFIRMATION
+    assert as_user(client, customer_user_a).get(link).status_code == 200  # its own customer's contact opens it
 
 
 def test_an_old_link_stops_working_when_the_report_is_revised_and_resubmitted(client, dispatcher, fault, submitted):

@@ -572,8 +572,19 @@ def test_confirm_by_link_works_once_then_says_used(client, frozen_clock, request
     assert resolved.state == WorkOrderState.CONFIRMED and resolved.confirmed_via == "link" and resolved.signer_name == "张科长"
     for response in (client.get(url), client.post(url, {"decision": "confirm", "confirm-signer_name": "又一次"})):
         page = response.content.decode()
-        assert "already been used" in page and 'name="confirm-signer_name"' not in page
+        assert response.status_code == 410 and "already been used" in page and 'name="confirm-signer_name"' not in page
     assert TimelineEvent.objects.filter(request=request_a, kind=EventKind.CONFIRMED).count() == 1
+
+
+def test_a_confirmation_link_opened_as_another_customers_contact_is_refused(client, frozen_clock, request_a, resolved,
+                                                                            customer_user_b):
+    url = reverse("service:confirm_by_link", args=[confirmation_token(resolved)])
+    as_user(client, customer_user_b)
+    for response in (client.get(url), client.post(url, {"decision": "confirm", "confirm-signer_name": "外人"})):
+        page = response.content.decode()
+        assert response.status_code == 403 and "another customer" in page and "远程重启 NVR" not in page
+    resolved.refresh_from_db()
+    assert resolved.state == WorkOrderState.AWAITING_CONFIRMATION
 
 
 def test_confirm_by_link_rejects_and_reopens(client, frozen_clock, request_a, resolved):
@@ -587,8 +598,9 @@ def test_confirm_by_link_rejects_and_reopens(client, frozen_clock, request_a, re
 
 
 def test_a_forged_link_shows_why_and_offers_nothing(client, db):
-    page = client.get(reverse("service:confirm_by_link", args=["not-a-token"])).content.decode()
-    assert "not valid" in page and "<form method=\"post\" novalidate class=\"card" not in page
+    response = client.get(reverse("service:confirm_by_link", args=["not-a-token"]))
+    page = response.content.decode()
+    assert response.status_code == 404 and "not valid" in page and "<form method=\"post\" novalidate class=\"card" not in page
 
 
 def test_customer_orders_their_open_requests(client, frozen_clock, customer_user_a, customer_user_b, dispatcher,

@@ -1,5 +1,6 @@
 """Confirmation by signed link (SRQ-7, SRQ-8): the expiring, single-use links of the notifications. No login: the
-token is the key. A bad, expired or used link shows why, and offers nothing to submit."""
+token is the key. A bad link answers 404, an expired or used one 410, one opened as another customer's contact 403; each shows why
+and offers nothing to submit."""
 
 from django.shortcuts import render
 from django.views import View
@@ -19,16 +20,16 @@ class ConfirmByLink(View):
 
     def get(self, request, token):
         try:
-            work_order = confirmation.work_order_for_token(token)
+            work_order = confirmation.work_order_for_token(token, request.user)
         except DomainError as error:
-            return render(request, self.template_name, {"link_error": error.message})
+            return render(request, self.template_name, {"link_error": error.message}, status=error.status)
         return self.render(work_order, LinkConfirmForm(prefix="confirm"), LinkRejectForm(prefix="reject"))
 
     def post(self, request, token):
         try:
-            work_order = confirmation.work_order_for_token(token)
+            work_order = confirmation.work_order_for_token(token, request.user)
         except DomainError as error:
-            return render(request, self.template_name, {"link_error": error.message})
+            return render(request, self.template_name, {"link_error": error.message}, status=error.status)
         decision = "reject" if request.POST.get("decision") == "reject" else "confirm"
         confirm_form = LinkConfirmForm(request.POST if decision == "confirm" else None, prefix="confirm")
         reject_form = LinkRejectForm(request.POST if decision == "reject" else None, prefix="reject")
@@ -71,16 +72,16 @@ class ConfirmIncidentByLink(View):
 
     def get(self, request, token):
         try:
-            report = confirmation.incident_report_for_token(token)
+            report = confirmation.incident_report_for_token(token, request.user)
         except DomainError as error:
-            return render(request, self.template_name, {"link_error": error.message})
+            return render(request, self.template_name, {"link_error": error.message}, status=error.status)
         return self.render(report, IncidentLinkRejectForm(prefix="reject"))
 
     def post(self, request, token):
         try:
-            report = confirmation.incident_report_for_token(token)
+            report = confirmation.incident_report_for_token(token, request.user)
         except DomainError as error:
-            return render(request, self.template_name, {"link_error": error.message})
+            return render(request, self.template_name, {"link_error": error.message}, status=error.status)
         decision = "reject" if request.POST.get("decision") == "reject" else "confirm"
         reject_form = IncidentLinkRejectForm(request.POST if decision == "reject" else None, prefix="reject")
         if decision == "confirm" or reject_form.is_valid():
