@@ -292,9 +292,16 @@ SERVICE_HOTLINE = os.environ.get("AFTERSALES_HOTLINE", "400-000-0000")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"line": {"format": "[%(asctime)s] %(levelname)s %(name)s: %(message)s"}},
+    "filters": {"no_client_tracebacks": {"()": "aftersales.core.log_filters.ClientErrorsWithoutTraceback"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line",
+                             "filters": ["no_client_tracebacks"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("AFTERSALES_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # huey's run_huey adds its own handler to a "huey" logger that has none: every worker line came out twice
+        "huey": {"handlers": ["console"], "propagate": False},
+    },
 }
 
 # Security (issue 20). Behind HTTPS (AFTERSALES_HTTPS=true): secure cookies, HSTS and the redirect to https://;

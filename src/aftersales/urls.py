@@ -26,6 +26,8 @@ register_intake_api(router)
 urlpatterns = [
     path("", reports_views.home, name="home"),
     path("health/", health_view, name="health"),
+    # browsers ask for /favicon.ico whatever the page links (a 404 line in the log for every new visitor)
+    path("favicon.ico", core_views.favicon),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", accounts_views.PasswordChange.as_view(), name="password_change"),

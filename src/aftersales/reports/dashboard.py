@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from aftersales.assets.models import Device
-from aftersales.core import health
+from aftersales.core import health, site
 from aftersales.core.clock import today
 from aftersales.core.scoping import visible
 from aftersales.customers.models import Customer, Project
@@ -62,4 +62,5 @@ def system_health() -> dict:
     return {
         "ok": all(check.ok for check in checks),
         "checks": [{"label": check.label, "ok": check.ok, "detail": _detail(check)} for check in checks],
+        "loopback_site_url": site.loopback_site_url(),
     }

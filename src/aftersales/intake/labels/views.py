@@ -13,7 +13,7 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 
 from aftersales.assets.models import DeviceCategory
-from aftersales.core import clock
+from aftersales.core import clock, site
 from aftersales.core.errors import DomainError
 from aftersales.core.forms import style_fields
 from aftersales.core.scoping import get_visible_or_404
@@ -58,6 +58,7 @@ class LabelSheet(ScopedMixin, View):
         return render(request, "intake/label_sheet.html", {
             "project": project, "categories": categories, "category": category, "layout": layout,
             "layouts": list(LAYOUTS), "columns": columns, "rows": rows, "pages": pages, "count": len(items),
+            "loopback_site_url": site.loopback_site_url(),
         })
 
 
