@@ -80,8 +80,10 @@ def rules_for(policy, priority) -> dict:
 
 def starting(policy, priority, *, onsite: bool, event: str, at, created_at):
     """(rule, start) of every target whose rule counts from `event` (created / dispatched / arrived).
-    On-site-only targets start when the request goes on site (dispatch); those counted from the
-    report then start at the request's creation, so a late dispatch cannot hide a late departure."""
+    On-site-only targets start when on-site service is decided (an on-site plan at the reply, or a dispatch,
+    whichever comes first: event `dispatched`), whether or not an engineer is named yet; those counted from the
+    report then start at the request's creation, so neither a late decision nor a late dispatch can hide a late
+    departure (issue 21 §1: "在收到服务请求后1个小时内…出发")."""
     for rule in rules_for(policy, priority).values():
         if rule.onsite_only:
             if not onsite or event == TargetStart.CREATED:
@@ -95,11 +97,18 @@ def starting(policy, priority, *, onsite: bool, event: str, at, created_at):
 
 
 def start_targets(request, *, event: str, at) -> None:
+    """Start the targets `event` starts. A target that has started keeps its clock: a dispatch after an on-site
+    plan, or a second visit's arrival, does not give anyone more time. A negotiable arrival (one counted from the
+    on-site decision) with an appointment agreed at the reply is due at the appointment."""
+    started_kinds = set(request.targets.filter(started_at__isnull=False).values_list("kind", flat=True))
     for rule, started in starting(request.policy, request.priority, onsite=request.service_mode == ServiceMode.ONSITE,
                                    event=event, at=at, created_at=request.created_at):
-        Target.objects.update_or_create(
-            request=request, kind=rule.kind, defaults={"minutes": rule.minutes, "started_at": started, "met_at": None},
-        )
+        if rule.kind in started_kinds:
+            continue
+        appointed = (request.scheduled_for if rule.kind == TargetKind.ARRIVAL and rule.starts == TargetStart.DISPATCHED
+                     else None)
+        Target.objects.update_or_create(request=request, kind=rule.kind, defaults={
+            "minutes": rule.minutes, "started_at": started, "appointed_at": appointed, "met_at": None})
 
 
 def ladder_for(branch_id: int) -> list[EscalationRule]:
@@ -134,7 +143,10 @@ def recompute(request, *, now=None) -> None:
     for target in targets:
         if target.started_at is None:
             continue
-        due, warn = sla.target_times(target.started_at, target.minutes, calendar, pauses, warn_fraction)
+        if target.appointed_at is not None:
+            due, warn = sla.appointment_times(target.started_at, target.appointed_at, warn_fraction)
+        else:
+            due, warn = sla.target_times(target.started_at, target.minutes, calendar, pauses, warn_fraction)
         if (target.due_at, target.warn_at, target.provisional) != (due.at, warn.at, due.provisional):
             target.due_at, target.warn_at, target.provisional = due.at, warn.at, due.provisional
             changed.append(target)

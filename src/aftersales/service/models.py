@@ -86,7 +86,7 @@ class TargetKind(models.TextChoices):
 
 class TargetStart(models.TextChoices):
     CREATED = "created", _("when the request is opened")
-    DISPATCHED = "dispatched", _("when an engineer is dispatched")
+    DISPATCHED = "dispatched", _("when on-site service is decided (an on-site plan or a dispatch)")
     ARRIVED = "arrived", _("when the engineer arrives on site")
 
 
@@ -329,6 +329,8 @@ class Target(models.Model):
     kind = models.CharField(max_length=12, choices=TargetKind)
     minutes = models.PositiveIntegerField()
     started_at = models.DateTimeField(null=True, blank=True)  # None: waiting for its start event
+    # The time agreed with the customer (a general request's on-site appointment): due then, whatever the calendar
+    appointed_at = models.DateTimeField(null=True, blank=True)
     met_at = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField(null=True, blank=True)
     warn_at = models.DateTimeField(null=True, blank=True)

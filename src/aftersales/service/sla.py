@@ -145,6 +145,13 @@ def target_times(
     return due, warn
 
 
+def appointment_times(started_at: datetime, appointed_at: datetime, warn_fraction: float) -> tuple[DueTime, DueTime]:
+    """A target agreed for a time (SRQ-6, "双方协商彼此方便的时间"): due at the appointment, on no calendar; warned
+    when ``warn_fraction`` of the time from the agreement to the appointment has passed."""
+    warn = started_at + (appointed_at - started_at) * warn_fraction if appointed_at > started_at else appointed_at
+    return DueTime(appointed_at, False), DueTime(warn, False)
+
+
 @dataclass(frozen=True)
 class Schedule:
     """What a request stores about its open targets (SRQ-3, SRQ-5): the due time of each (None while paused),

@@ -43,6 +43,8 @@ def reply(*, request, by, version: int, mode: str, plan: str, scheduled_for=None
     request.service_mode, request.plan, request.scheduled_for, request.replied_at = mode, plan, scheduled_for, now
     request.save(update_fields=["state", "service_mode", "plan", "scheduled_for", "replied_at", "updated_at"])
     meet(request, TargetKind.REPLY, now)
+    if mode == ServiceMode.ONSITE:  # the on-site clocks run from the report, engineer named or not (issue 21 §1)
+        start_targets(request, event=TargetStart.DISPATCHED, at=now)
     recompute(request, now=now)
     record(request, EventKind.REPLIED, actor=by, at=now, text=plan, mode=mode,
            scheduled_for=scheduled_for.isoformat() if scheduled_for else None)
@@ -54,7 +56,7 @@ def reply(*, request, by, version: int, mode: str, plan: str, scheduled_for=None
 
 @transaction.atomic
 def dispatch(*, request, by, version: int, engineer) -> ServiceRequest:
-    """SRQ-6: send an engineer; on-site departure and arrival clocks start now."""
+    """SRQ-6: send an engineer; the on-site clocks start unless an on-site plan started them already."""
     if engineer.customer_id or not engineer.is_active:
         raise DomainError(_("Only active staff can be dispatched."), field="engineer")
     request = _locked_at(request, version, "dispatch")
@@ -66,8 +68,8 @@ def dispatch(*, request, by, version: int, engineer) -> ServiceRequest:
         move(request, State.REPLIED)
     move(request, State.DISPATCHED)
     request.assignee = engineer
-    if not request.service_mode:
-        request.service_mode = ServiceMode.ONSITE
+    # Sending someone is the decision to go on site, whatever the first plan said (a remote plan that did not help)
+    request.service_mode = ServiceMode.ONSITE
     request.save(update_fields=["state", "assignee", "service_mode", "replied_at", "updated_at"])
     start_targets(request, event=TargetStart.DISPATCHED, at=now)
     Visit.objects.create(request=request, engineer=engineer)
