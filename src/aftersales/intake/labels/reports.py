@@ -134,6 +134,25 @@ def report_from_label(*, device: Device, reporter_name: str, reporter_phone: str
     return request
 
 
+def open_report_of(device: Device) -> ServiceRequest | None:
+    """Issue 21 §3: the newest open request that names this device (one device, one open report)."""
+    return (ServiceRequest.objects.filter(devices=device, state__in=OPEN_STATES).order_by("-created_at")
+            .only("pk", "number", "state", "public_token", "created_at").first())
+
+
+def add_to_report(*, request: ServiceRequest, device: Device, reporter_name: str, reporter_phone: str,
+                  description: str, address: str, photo=None) -> None:
+    """What a second person scanning the label adds to the open request: counted against the same limits as a new
+    report (the same spam could otherwise go this way), in one transaction with the addition."""
+    with transaction.atomic():
+        now = clock.now()
+        _take(f"device:{device.pk}", DEVICE_LIMIT, now)
+        _take(f"address:{address}", ADDRESS_LIMIT, now)
+        verbs.add_label_report(request=request, device=device, reporter_name=reporter_name,
+                               reporter_phone=reporter_phone, description=description,
+                               uploads=[photo] if photo is not None else [])
+
+
 # ------------------------------------------------------------------------------------------ following
 
 def request_for_token(token: str) -> ServiceRequest | None:

@@ -16,12 +16,12 @@ from aftersales.assets.models import DeviceCategory
 from aftersales.core import clock, site
 from aftersales.core.errors import DomainError
 from aftersales.core.forms import style_fields
-from aftersales.core.scoping import get_visible_or_404
+from aftersales.core.scoping import get_visible_or_404, visible
 from aftersales.core.views import ScopedMixin
 from aftersales.customers.models import Project
 from aftersales.service import attachments, verbs
 from aftersales.service.forms import PortalRequestForm
-from aftersales.service.models import Channel, EventKind, State
+from aftersales.service.models import Channel, EventKind, ServiceRequest, State
 from aftersales.service.views import (
     DEVICE_CHOICES_LIMIT, add_domain_error, device_choices, error_status, priority_choices,
 )
@@ -131,6 +131,7 @@ class LabelScan(View):
         if self.device is None:
             raise Http404
         self.as_user = codes.may_report_as_user(request.user, self.device)
+        self.open_report = reports.open_report_of(self.device)  # one device, one open report (issue 21 §3)
         return super().dispatch(request, *args, **kwargs)
 
     def get(self, request):
@@ -145,19 +146,15 @@ class LabelScan(View):
         if not form.is_valid():
             return self.render_public_form(form)
         data = form.cleaned_data
+        if self.open_report is not None and request.POST.get("intent") != "separate":
+            return self.add_to_open_report(form)
         try:
             created = reports.report_from_label(
                 device=self.device, reporter_name=data["reporter_name"], reporter_phone=data["reporter_phone"],
                 description=data["description"], photo=data["photo"], address=reports.client_address(request),
             )
         except reports.ReportLimitReached as limited:
-            now = clock.now()
-            response = render(request, "intake/report_throttled.html", {
-                "retry_at": limited.retry_at, "device": self.device,
-                "same_day": limited.retry_at.astimezone(clock.SHANGHAI).date() == now.astimezone(clock.SHANGHAI).date(),
-            }, status=429)
-            response["Retry-After"] = str(limited.retry_after_seconds(now))
-            return response
+            return self.throttled(limited)
         except DomainError as error:
             add_domain_error(form, error)
             return self.render_public_form(form)
@@ -165,9 +162,37 @@ class LabelScan(View):
                          % {"number": created.number})
         return redirect("intake:report_follow", token=created.public_token)
 
+    def add_to_open_report(self, form):
+        data, existing = form.cleaned_data, self.open_report
+        try:
+            reports.add_to_report(
+                request=existing, device=self.device, reporter_name=data["reporter_name"],
+                reporter_phone=data["reporter_phone"], description=data["description"], photo=data["photo"],
+                address=reports.client_address(self.request))
+        except reports.ReportLimitReached as limited:
+            return self.throttled(limited)
+        except DomainError as error:
+            add_domain_error(form, error)
+            return self.render_public_form(form)
+        messages.success(self.request, _("What you saw is added to report %(number)s. The service desk will call you "
+                                         "back if they need more.") % {"number": existing.number})
+        return redirect("intake:report_follow", token=existing.public_token)
+
+    def throttled(self, limited):
+        now = clock.now()
+        response = render(self.request, "intake/report_throttled.html", {
+            "retry_at": limited.retry_at, "device": self.device,
+            "same_day": limited.retry_at.astimezone(clock.SHANGHAI).date() == now.astimezone(clock.SHANGHAI).date(),
+        }, status=429)
+        response["Retry-After"] = str(limited.retry_after_seconds(now))
+        return response
+
     # -- the public form
     def render_public_form(self, form):
-        return render(self.request, "intake/label_report.html", {"device": self.device, "form": form})
+        return render(self.request, "intake/label_report.html", {
+            "device": self.device, "form": form, "open_report": self.open_report,
+            "open_report_state": State(self.open_report.state).label if self.open_report else "",
+        })
 
     # -- a user who may report on the device: the portal form (service/request_form.html)
     def post_as_user(self, request):
@@ -188,7 +213,12 @@ class LabelScan(View):
         devices = device_choices(self.request.user, project)
         if self.device.pk not in {d.pk for d in devices}:  # a big project: the scanned device is listed anyway
             devices.insert(0, self.device)
+        open_report = self.open_report
+        if open_report is not None and not visible(ServiceRequest.objects.filter(pk=open_report.pk),
+                                                   self.request.user).exists():
+            open_report = None
         return render(self.request, "service/request_form.html", {
+            "open_report": open_report, "open_report_device": self.device,
             "form": form, "desk": False, "priorities": priority_choices(), "selected_project": project,
             "selected_projects": [project], "devices": devices, "selected_devices": form.selected_device_ids(),
             "device_limit": DEVICE_CHOICES_LIMIT,

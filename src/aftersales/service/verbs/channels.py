@@ -7,9 +7,9 @@ from django.utils.translation import gettext as _
 from aftersales.core import clock
 from aftersales.core.errors import DomainError, IllegalTransition
 
-from .. import notices
+from .. import attachments, notices
 from ..clock import recompute
-from ..models import EventKind, ServiceRequest, State
+from ..models import OPEN_STATES, EventKind, ServiceRequest, State
 from ..timeline import bump_version, lock_request, move, record
 from .opening import open_request
 
@@ -40,6 +40,30 @@ def close_as_recovered(*, request, text: str, at=None, **data) -> ServiceRequest
         dedupe_key=f"alarm-recovered-{request.pk}-{request.version}",
     )
     return request
+
+
+def add_label_report(*, request, device, reporter_name: str, reporter_phone: str, description: str,
+                     uploads=()) -> None:
+    """Issue 21 §3: someone scanned the label of a device whose fault is already being handled, and added what they
+    see to that request instead of opening a second one. A comment line on the timeline naming the reporter and the
+    device, the photo as an attachment, and a notice to whoever handles it (or the desk). All or nothing."""
+    with attachments.atomic_with_files() as stored:
+        request = lock_request(request)
+        if request.state not in OPEN_STATES:
+            raise IllegalTransition(_("This report is closed already. Send a new report."))
+        now = clock.now()
+        text = f"{description.strip()}\n— {reporter_name} {reporter_phone}"
+        record(request, EventKind.COMMENT, at=now, text=text, via="label", device=device.pk,
+               reporter_name=reporter_name, reporter_phone=reporter_phone)
+        for upload in uploads:
+            stored.append(attachments.store(request, upload, by=None))
+        if stored:
+            record(request, EventKind.ATTACHMENT, at=now, files=[a.original_name for a in stored], via="label")
+        recipients = [request.assignee] if request.assignee_id else notices.desk(request)
+        notices.send("label_report_added", request, recipients,
+                     subject=_("%(number)s: another report from the label of %(device)s")
+                     % {"number": request.number, "device": device.name},
+                     body=text, dedupe_key=f"label-added-{request.pk}-{now.timestamp()}")
 
 
 @transaction.atomic
