@@ -25,6 +25,7 @@ register_intake_api(router)
 
 urlpatterns = [
     path("", reports_views.home, name="home"),
+    path("start/", reports_views.landing, name="landing"),
     path("health/", health_view, name="health"),
     # browsers ask for /favicon.ico whatever the page links (a 404 line in the log for every new visitor)
     path("favicon.ico", core_views.favicon),

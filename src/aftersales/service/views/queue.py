@@ -16,7 +16,7 @@ from aftersales.core.views import CountedBy, ScopedListView, ScopedMixin
 from .. import actions as rules
 from .. import selectors
 from ..forms import ArriveForm, CustomerOrderForm, DeskFilter, RequestListFilter
-from ..models import OPEN_STATES, ServiceMode, ServiceRequest, State, Visit, WorkOrder
+from ..models import OPEN_STATES, ServiceMode, ServiceRequest, State, Visit, WorkOrder, WorkOrderState
 from .common import open_targets_prefetch, safe_next
 
 MY_WORK_LIMIT = 50
@@ -89,6 +89,8 @@ class RequestList(ScopedListView):
         context = super().get_context_data(**kwargs)
         context["now"] = clock.now()
         context["can_order"] = bool(self.request.user.customer_id)
+        if self.request.user.customer_id:
+            context["awaiting_confirmation"] = awaiting_confirmation(self.request.user)
         return context
 
     def post(self, request, *args, **kwargs):
@@ -103,6 +105,14 @@ class RequestList(ScopedListView):
         else:
             messages.error(request, _("Use whole numbers from 1 to 99 for the order."))
         return redirect(safe_next(request, reverse("service:request_list")))
+
+
+def awaiting_confirmation(user, limit: int = 20) -> list[ServiceRequest]:
+    """Issue 21 §9: the customer's requests with a work order or an incident report waiting for their answer."""
+    waiting = Q(work_orders__state=WorkOrderState.AWAITING_CONFIRMATION) | Q(
+        incident_report__state=WorkOrderState.AWAITING_CONFIRMATION)
+    return list(visible(ServiceRequest.objects.filter(waiting), user).distinct().order_by("-pk")
+                .only("pk", "number", "title")[:limit])
 
 
 class MyWork(ScopedMixin, View):
