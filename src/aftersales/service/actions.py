@@ -25,6 +25,12 @@ def awaiting_work_order(request):
     return orders[-1] if orders else None
 
 
+def unrated_work_order(request):
+    """The last confirmed work order the customer confirmed without rating it (issue 21 §4: rate it later)."""
+    orders = [wo for wo in request.work_orders.all() if wo.state == WorkOrderState.CONFIRMED and wo.satisfaction is None]
+    return max(orders, key=lambda wo: wo.pk) if orders else None
+
+
 def incident_report_of(request) -> IncidentReport | None:
     try:
         return request.incident_report
@@ -69,6 +75,7 @@ ACTIONS = {
     "work_order": Action(WORK, lambda r, u: can_become(r, State.RESOLVED)),
     "sign": Action(WORK, lambda r, u: awaiting_work_order(r) is not None),
     "confirm": Action(CONFIRM, lambda r, u: awaiting_work_order(r) is not None),
+    "rate": Action(CONFIRM, lambda r, u: unrated_work_order(r) is not None),
     "write_incident": Action(REPORT, lambda r, u: incident_report_of(r) is None or _report_in(r, REPORT_EDITABLE)),
     "submit_incident": Action(REPORT, lambda r, u: _report_in(r, REPORT_EDITABLE)),
     "answer_incident": Action(CONFIRM, lambda r, u: _report_in(r, (WorkOrderState.AWAITING_CONFIRMATION,))),

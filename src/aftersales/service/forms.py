@@ -358,6 +358,14 @@ class SatisfactionForm(StyledForm):
     satisfaction = forms.TypedChoiceField(label=_("Satisfaction"), choices=SATISFACTION_CHOICES, coerce=int,
                                           widget=forms.RadioSelect, required=False, empty_value=None)
     comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+class RateForm(WorkOrderDecisionForm):
+    """Issue 21 §4: the stars given later, when the confirmation had none."""
+
+    satisfaction = forms.TypedChoiceField(label=_("Satisfaction"), choices=SATISFACTION_CHOICES, coerce=int,
+                                          widget=forms.RadioSelect)
+    comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
 
 
 class ConfirmForm(WorkOrderDecisionForm, SatisfactionForm):

@@ -404,6 +404,7 @@ class EventKind(models.TextChoices):
     RESOLVED = "resolved", _("Resolved")
     CONFIRMED = "confirmed", _("Confirmed by the customer")
     REJECTED = "rejected", _("Rejected by the customer")
+    RATED = "rated", _("Rated by the customer")
     CLOSED = "closed", _("Closed")
     CANCELLED = "cancelled", _("Cancelled")
     COMMENT = "comment", _("Comment")

@@ -29,11 +29,12 @@ from .incidents import (
     submit_incident_report,
 )
 from .opening import open_request
-from .work_orders import confirm_work_order, reject_work_order, submit_work_order
+from .work_orders import confirm_work_order, rate_work_order, reject_work_order, submit_work_order
 
 __all__ = [
-    "INCIDENT_FIELDS", "add_attachments", "add_label_report", "answer_incident_report", "arrive", "cancel", "change_priority",
-    "close_as_recovered", "comment", "confirm_work_order", "depart", "dispatch", "hand_to_advisor", "leave",
-    "open_follow_up", "open_request", "pause", "record_channel_event", "record_contingency", "reject_work_order",
-    "reply", "resume", "save_incident_report", "submit_incident_report", "submit_work_order", "verify_reporter",
+    "INCIDENT_FIELDS", "add_attachments", "add_label_report", "answer_incident_report", "arrive", "cancel",
+    "change_priority", "close_as_recovered", "comment", "confirm_work_order", "depart", "dispatch", "hand_to_advisor",
+    "leave", "open_follow_up", "open_request", "pause", "rate_work_order", "record_channel_event",
+    "record_contingency", "reject_work_order", "reply", "resume", "save_incident_report", "submit_incident_report",
+    "submit_work_order", "verify_reporter",
 ]

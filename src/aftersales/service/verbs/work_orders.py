@@ -104,6 +104,31 @@ def confirm_work_order(*, work_order, by=None, version: int, via: str, signer_na
 
 
 @transaction.atomic
+def rate_work_order(*, work_order, by, version: int, satisfaction: int, comment: str = "") -> WorkOrder:
+    """Issue 21 §4: a customer who confirmed without the stars rates the work later. Once: a rating is not edited."""
+    if satisfaction is None or not 1 <= satisfaction <= 5:
+        raise DomainError(_("Rate from 1 to 5."), field="satisfaction")
+    work_order, before = _locked_work_order(work_order, version)
+    if work_order.state != WorkOrderState.CONFIRMED or work_order.satisfaction is not None:
+        raise IllegalTransition(_("Only a confirmed work order without a rating can be rated."))
+    if by is None or by.customer_id != work_order.request.customer_id:
+        raise IllegalTransition(_("Only the customer rates the work."))
+    now = clock.now()
+    work_order.satisfaction = satisfaction
+    if comment.strip():
+        work_order.customer_comment = "\n".join(filter(None, [work_order.customer_comment, comment.strip()]))
+    work_order.save(update_fields=["satisfaction", "customer_comment", "version", "updated_at"])
+    request = work_order.request
+    record(request, EventKind.RATED, actor=by, at=now, changes=changes_since(work_order, before, prefix="work_order."),
+           work_order=work_order.pk, satisfaction=satisfaction, text=comment.strip())
+    notices.send("work_order_rated", request, [work_order.engineer, *notices.desk(request)],
+                 subject=_("%(number)s rated %(stars)s / 5 by the customer") % {"number": request.number,
+                                                                              "stars": satisfaction},
+                 body=comment, dedupe_key=f"wo-rated-{work_order.pk}")
+    return work_order
+
+
+@transaction.atomic
 def reject_work_order(*, work_order, by=None, version: int, via: str, reason: str) -> WorkOrder:
     """SRQ-7: rejection reopens the request with the reason; the resolution clock runs again."""
     if not reason.strip():

@@ -11,8 +11,8 @@ from aftersales.core.errors import DomainError, IllegalTransition, StaleObject
 from aftersales.core.scoping import get_visible_or_404
 
 from .. import verbs
-from ..actions import awaiting_work_order
-from ..forms import ArriveForm, ConfirmForm, RejectForm, SignatureForm, WorkOrderForm
+from ..actions import awaiting_work_order, unrated_work_order
+from ..forms import ArriveForm, ConfirmForm, RateForm, RejectForm, SignatureForm, WorkOrderForm
 from ..models import State, WorkOrder
 from .common import add_domain_error, done, error_status, request_queryset, safe_next
 from .request_actions import RequestAction
@@ -197,3 +197,33 @@ class SignOnScreen(WorkOrderDecision):
 
     def success_url(self, request_obj):
         return reverse("service:my_work")
+
+
+class RateWorkOrder(RequestAction):
+    """Issue 21 §4: the customer rates a work order they confirmed without the stars."""
+
+    name, title = "rate", gettext_lazy("Rate the work")
+    form_class = RateForm
+    partial = "service/_rate_form.html"
+    submit_label = gettext_lazy("Send the rating")
+    success_message = gettext_lazy("Thank you for the rating.")
+
+    @classmethod
+    def initial(cls, request_obj):
+        work_order = unrated_work_order(request_obj)
+        return {"work_order": work_order.pk, "work_order_version": work_order.version} if work_order else {}
+
+    @classmethod
+    def extra_context(cls, http_request, request_obj):
+        return {"work_order": unrated_work_order(request_obj)}
+
+    def get_object(self):
+        queryset = request_queryset().prefetch_related("work_orders__engineer")
+        return get_visible_or_404(queryset, self.request.user, pk=self.kwargs["pk"])
+
+    def perform(self, request_obj, form):
+        data = form.cleaned_data
+        work_order = get_visible_or_404(WorkOrder.objects.filter(request=request_obj), self.request.user,
+                                        pk=data["work_order"])
+        verbs.rate_work_order(work_order=work_order, by=self.request.user, version=data["work_order_version"],
+                              satisfaction=data["satisfaction"], comment=data["comment"])

@@ -13,14 +13,14 @@ from .. import selectors
 from ..actions import incident_report_of
 from ..models import Attachment, ServiceRequest, WorkOrderState
 from ..verbs.field import FAR_FROM_SITE_M
-from .field_actions import Arrive, ConfirmInPortal, Depart, Leave, SignOnScreen, SubmitWorkOrder
+from .field_actions import Arrive, ConfirmInPortal, Depart, Leave, RateWorkOrder, SignOnScreen, SubmitWorkOrder
 from .incident_actions import AnswerIncidentReport, SubmitIncidentReport, WriteIncidentReport
 from .request_actions import (
     AddAttachments, Cancel, ChangePriority, Comment, Contingency, Dispatch, HandToAdvisor, Pause, Reply, Resume,
 )
 
 # Every action's page (service:<name>), in the order the request page shows the panels of those allowed now.
-ACTION_VIEWS = [Reply, Dispatch, Depart, Arrive, SubmitWorkOrder, SignOnScreen, Leave, ConfirmInPortal,
+ACTION_VIEWS = [Reply, Dispatch, Depart, Arrive, SubmitWorkOrder, SignOnScreen, Leave, ConfirmInPortal, RateWorkOrder,
                 AnswerIncidentReport, Resume, ChangePriority, Pause, Contingency, HandToAdvisor, SubmitIncidentReport,
                 WriteIncidentReport, Comment, AddAttachments, Cancel]
 
