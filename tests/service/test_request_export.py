@@ -21,7 +21,7 @@ from ..factories import current_version
 CSV_URL = reverse("service:request_export_csv")
 XLSX_URL = reverse("service:request_export_xlsx")
 CHINESE_HEADERS = ["编号", "提交时间", "客户", "项目", "优先级", "渠道", "状态", "标题", "报修人", "工程师",
-                   "答复截止时间", "答复时间", "答复超时", "解决截止时间", "解决时间", "解决超时", "升级级别", "满意度"]
+                   "答复截止时间", "答复时间", "答复超时", "解决截止时间", "解决时间", "解决超时", "升级级别", "满意度", "临时处理恢复服务时间"]
 
 
 def open_request(by, project, priority=Priority.GENERAL, title="NVR 录像丢失", channel=Channel.PHONE):
@@ -82,7 +82,7 @@ def test_csv_streams_the_visible_requests_with_a_bom_and_chinese_headers(client,
     assert by_number[good.number] == [
         good.number, "2026-11-26 10:16", "银川市公安局", "银川天网工程", "一般", "电话", "已关闭", "NVR 录像丢失",
         dispatcher.display_name, "", "2026-11-26 12:16", "2026-11-26 10:46", "否", "2026-11-26 18:16",
-        "2026-11-26 13:46", "否", "0", "4",
+        "2026-11-26 13:46", "否", "0", "4", "",
     ]
     late_row = by_number[late.number]
     assert late_row[1] == "2026-11-26 10:00"  # local time, not UTC

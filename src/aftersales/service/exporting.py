@@ -34,14 +34,15 @@ FIELDS = (
     "assignee__full_name", "assignee__first_name", "assignee__last_name", "assignee__username",
     "reply_target__due_at", "replied_at", "reply_target__met_at", "reply_target__breached_at",
     "resolution_target__due_at", "resolved_at", "resolution_target__met_at", "resolution_target__breached_at",
-    "escalation_level", "satisfaction",
+    "escalation_level", "satisfaction", "restored_at",
 )
 
 
 def headers() -> list[str]:
     return [_("Number"), _("Opened"), _("Customer"), _("Project"), _("Priority"), _("Channel"), _("State"), _("Title"),
             _("Reporter"), _("Engineer"), _("Reply due"), _("Replied at"), _("Reply target missed"), _("Resolution due"),
-            _("Resolved at"), _("Resolution target missed"), _("Escalation level"), _("Satisfaction")]
+            _("Resolved at"), _("Resolution target missed"), _("Escalation level"), _("Satisfaction"),
+            _("Service restored by a temporary fix at")]
 
 
 def export_queryset(queryset: QuerySet) -> QuerySet:
@@ -75,13 +76,13 @@ def records(queryset: QuerySet) -> Iterator[list]:
         for (number, created_at, customer, project, priority, channel, state, title, reporter,
              full_name, first_name, last_name, username,
              reply_due, replied_at, reply_met, reply_breached, resolve_due, resolved_at, resolve_met, resolve_breached,
-             escalation_level, satisfaction) in export_queryset(queryset).iterator(chunk_size=ITERATOR_CHUNK):
+             escalation_level, satisfaction, restored_at) in export_queryset(queryset).iterator(chunk_size=ITERATOR_CHUNK):
             engineer = display_name(full_name, first_name, last_name, username) if username else None
             yield [number, local(created_at), customer, project, priorities.get(priority, priority),
                    channels.get(channel, channel), states.get(state, state), title, reporter, engineer,
                    local(reply_due), local(replied_at), missed(reply_due, reply_met, reply_breached),
                    local(resolve_due), local(resolved_at), missed(resolve_due, resolve_met, resolve_breached),
-                   escalation_level, satisfaction]
+                   escalation_level, satisfaction, local(restored_at)]
 
     return rows()
 

@@ -58,11 +58,15 @@ class State(models.TextChoices):
     EN_ROUTE = "en_route", _("Engineer en route")
     ON_SITE = "on_site", _("Engineer on site")
     RESOLVED = "resolved", _("Resolved, awaiting confirmation")
+    # Issue 21 §2: a confirmed temporary fix (临时处理) restored the service; the request stays open for the
+    # permanent fix (a new work order, remote or after another dispatch)
+    RESTORED = "restored", _("Service restored, temporary fix in place")
     CLOSED = "closed", _("Closed")
     CANCELLED = "cancelled", _("Cancelled")
 
 
-OPEN_STATES = [State.NEW, State.REPLIED, State.DISPATCHED, State.EN_ROUTE, State.ON_SITE, State.RESOLVED]
+OPEN_STATES = [State.NEW, State.REPLIED, State.DISPATCHED, State.EN_ROUTE, State.ON_SITE, State.RESOLVED,
+               State.RESTORED]
 
 # Allowed moves are data (SRQ state machine); anything else is an IllegalTransition (HTTP 409).
 ALLOWED = {
@@ -71,7 +75,8 @@ ALLOWED = {
     State.DISPATCHED: {State.EN_ROUTE, State.ON_SITE, State.REPLIED, State.CANCELLED},
     State.EN_ROUTE: {State.ON_SITE, State.REPLIED},
     State.ON_SITE: {State.RESOLVED, State.REPLIED},
-    State.RESOLVED: {State.CLOSED, State.REPLIED},  # confirmed, or rejected (reopened)
+    State.RESOLVED: {State.CLOSED, State.RESTORED, State.REPLIED},  # confirmed (a temporary fix: restored), rejected
+    State.RESTORED: {State.DISPATCHED, State.RESOLVED, State.CANCELLED},  # the permanent fix, remote or on site
     State.CLOSED: set(),
     State.CANCELLED: set(),
 }
@@ -278,6 +283,8 @@ class ServiceRequest(TimeStampedModel):
     due_provisional = models.BooleanField(_("due times provisional"), default=False, editable=False)
     replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    restored_at = models.DateTimeField(_("service restored at"), null=True, blank=True,
+                                       help_text=_("When the customer confirmed a temporary fix"))
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     public_token = models.CharField(max_length=32, unique=True, default=new_public_token, editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
@@ -299,7 +306,8 @@ class ServiceRequest(TimeStampedModel):
             models.CheckConstraint(name="srq_state_known", condition=Q(state__in=State.values)),
             models.CheckConstraint(name="srq_channel_known", condition=Q(channel__in=Channel.values)),
             models.CheckConstraint(name="srq_resolved_has_time",
-                                   condition=~Q(state__in=[State.RESOLVED, State.CLOSED]) | Q(resolved_at__isnull=False)),
+                                   condition=~Q(state__in=[State.RESOLVED, State.RESTORED, State.CLOSED])
+                                   | Q(resolved_at__isnull=False)),
         ]
         indexes = [
             # Not partial: Django binds the open states as parameters, and SQLite cannot match a partial

@@ -27,7 +27,8 @@ register = template.Library()
 PRIORITY_CLASS = {Priority.GENERAL: "secondary", Priority.SERIOUS: "warning", Priority.EMERGENCY: "danger"}
 STATE_CLASS = {
     State.NEW: "primary", State.REPLIED: "info", State.DISPATCHED: "info", State.EN_ROUTE: "info",
-    State.ON_SITE: "info", State.RESOLVED: "success", State.CLOSED: "secondary", State.CANCELLED: "secondary",
+    State.ON_SITE: "info", State.RESOLVED: "success", State.RESTORED: "warning", State.CLOSED: "secondary",
+    State.CANCELLED: "secondary",
 }
 RISK_CLASS = {"ok": "success", "warn": "warning", "late": "danger", "paused": "secondary", "none": "light"}
 WORK_ORDER_CLASS = {WorkOrderState.AWAITING_CONFIRMATION: "warning", WorkOrderState.CONFIRMED: "success",

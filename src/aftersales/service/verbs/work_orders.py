@@ -90,16 +90,23 @@ def confirm_work_order(*, work_order, by=None, version: int, via: str, signer_na
         work_order.signature.save(f"wo-{work_order.pk}-{now:%Y%m%d%H%M%S}.png", signature, save=False)
     work_order.save()
     request = lock_request(work_order.request)
-    move(request, State.CLOSED)
-    request.closed_at = now
-    request.save(update_fields=["state", "closed_at", "updated_at"])
+    temporary = work_order.result == WorkResult.WORKAROUND
+    if temporary:  # service restored; the request stays open for the permanent fix (issue 21 §2)
+        move(request, State.RESTORED)
+        request.restored_at = request.restored_at or now
+        request.save(update_fields=["state", "restored_at", "updated_at"])
+    else:
+        move(request, State.CLOSED)
+        request.closed_at = now
+        request.save(update_fields=["state", "closed_at", "updated_at"])
     recompute(request, now=now)
     changes = changes_since(request, request.audit_baseline) | changes_since(work_order, before, prefix="work_order.")
     record(request, EventKind.CONFIRMED, actor=by, at=now, changes=changes, work_order=work_order.pk, via=via,
-           signer=work_order.signer_name, satisfaction=satisfaction, text=comment)
+           signer=work_order.signer_name, satisfaction=satisfaction, text=comment, temporary=temporary)
+    subject = (_("%(number)s: the customer confirmed the temporary fix; a permanent fix is due") if temporary
+               else _("%(number)s confirmed by the customer")) % {"number": request.number}
     notices.send("work_order_confirmed", request, [work_order.engineer, *notices.desk(request)],
-                 subject=_("%(number)s confirmed by the customer") % {"number": request.number},
-                 body=comment or "", dedupe_key=f"wo-ok-{work_order.pk}")
+                 subject=subject, body=comment or "", dedupe_key=f"wo-ok-{work_order.pk}")
     return work_order
 
 
