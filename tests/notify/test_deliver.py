@@ -3,6 +3,7 @@
 from datetime import timedelta
 from unittest import mock
 
+import pytest
 from django.core import mail
 
 from aftersales.notify import channels, services, tasks
@@ -76,3 +77,60 @@ def test_a_deactivated_recipient_gets_no_more_email(engineer):
     assert services.deliver(message.pk) == services.Outcome.FAILED
     message.refresh_from_db()
     assert mail.outbox == [] and message.last_error == "the recipient's account is deactivated"
+
+
+# --- at least once: a short lease, and the "sent" mark tried again (issue 20, point 4) ---------------------------
+
+def test_the_lease_outlasts_one_send_and_ends_within_two_minutes():
+    longest_send = max(channels.SMTP_TIMEOUT, channels.HTTP_TIMEOUT)
+    assert timedelta(seconds=longest_send + sum(services.MARK_RETRY_DELAYS)) < services.LEASE <= timedelta(minutes=2)
+
+
+def locked_for(updates: int):
+    """An execute wrapper: the first `updates` UPDATEs that mark an outbox row sent fail as SQLite's "database is
+    locked" does (the server accepted the mail; the database is held by someone else)."""
+    from django.db import OperationalError
+
+    failed = []
+
+    def wrapper(execute, sql, params, many, context):
+        marks_sent = sql.startswith("UPDATE") and '"sent_at"' in sql.partition(" WHERE ")[0]  # SET sent_at = …
+        if marks_sent and "notify_outboxmessage" in sql and len(failed) < updates:
+            failed.append(sql)
+            raise OperationalError("database is locked")
+        return execute(sql, params, many, context)
+
+    return wrapper, failed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sent_mark_that_fails_is_tried_again_instead_of_sending_twice(engineer, monkeypatch):
+    from django.db import connection
+
+    monkeypatch.setattr(services.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(tasks.deliver_messages, "call_local", lambda ids: None)  # no nudge: delivered below
+    message = enqueue_email(engineer)
+    wrapper, failed = locked_for(3)
+    with connection.execute_wrapper(wrapper):
+        assert services.deliver(message.pk) == services.Outcome.SENT
+    assert len(failed) == 3 and len(mail.outbox) == 1
+    message.refresh_from_db()
+    assert message.sent_at is not None and message.next_attempt_at is None and message.attempts == 1
+    tasks.deliver_due_messages.call_local()
+    assert len(mail.outbox) == 1  # not sent again
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sent_mark_that_keeps_failing_leaves_the_message_to_the_lease(engineer, monkeypatch, caplog):
+    from django.db import connection
+
+    monkeypatch.setattr(services.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(tasks.deliver_messages, "call_local", lambda ids: None)  # no nudge: delivered below
+    message = enqueue_email(engineer)
+    wrapper, failed = locked_for(10**6)
+    with connection.execute_wrapper(wrapper):
+        services.deliver(message.pk)
+    assert len(failed) == len(services.MARK_RETRY_DELAYS) + 1 and len(mail.outbox) == 1
+    assert "could not be marked sent" in caplog.text
+    message.refresh_from_db()
+    assert message.sent_at is None and message.next_attempt_at is not None  # claimed: sent again after the lease

@@ -1,7 +1,8 @@
 """The worker's heartbeat for /health/ (core/health.py): every minute the huey consumer records that it runs.
 
-A periodic task, so a beat proves that the consumer's scheduler enqueues and one of its workers executes; a
-worker jammed behind slow deliveries beats late and shows as failing.
+A periodic task of the main queue, so a beat proves that its consumer's scheduler enqueues and one of its workers
+executes (the deadline checks run there). Delivery has a queue and consumer of its own (core/queue.py): a delivery
+jammed behind a slow mail server shows in the outbox check (the oldest due message), not here.
 """
 
 from huey import crontab

@@ -10,6 +10,7 @@ from .mail import imap, ingest
 logger = logging.getLogger(__name__)
 
 
+# A killed worker's lock is cleared when the worker starts again (core/management/commands/worker.py: flush_locks).
 @db_periodic_task(crontab(minute="*"))
 @lock_task("intake-mail-poll")
 def poll_mailbox() -> None:

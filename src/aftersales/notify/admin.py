@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from .models import NotificationPreference, OutboxMessage, WebhookEndpoint
+from .services import is_private
 
 
 class WebhookEndpointForm(forms.ModelForm):
@@ -42,6 +43,12 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def get_exclude(self, request, obj=None):
+        # A private message (a password reset link) is not shown: whoever reads the outbox must not take it over
+        if obj is not None and is_private(obj):
+            return ("body", "url", "payload")
+        return super().get_exclude(request, obj)
 
 
 @admin.register(NotificationPreference)

@@ -26,8 +26,10 @@ from aftersales.core import clock
 
 from .models import Channel, EndpointKind, OutboxMessage
 
-HTTP_TIMEOUT = 10  # seconds; a robot that does not answer in time is retried later
-SMTP_TIMEOUT = 30
+# Seconds; a robot or mail server that does not answer in time is retried later. Both stay well below the delivery
+# lease (services.LEASE, 90 s), so that a send still under way is never taken for a dead worker's.
+HTTP_TIMEOUT = 10
+SMTP_TIMEOUT = 20
 WECOM_MAX_BYTES = 4096  # WeCom robot markdown content limit, in UTF-8 bytes
 DINGTALK_MAX_BYTES = 20000  # DingTalk states no markdown limit in bytes; stay far below its request size limit
 RESPONSE_READ_LIMIT = 64 * 1024

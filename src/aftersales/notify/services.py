@@ -2,9 +2,14 @@
 
 `enqueue` writes messages in the caller's transaction and sends nothing; after the commit a huey task is
 nudged to deliver them, and a periodic task (every minute) is the safety net. `deliver` claims one message
-with a compare-and-set, so two workers never send it twice, and reschedules it with exponential backoff
-when it fails. Nothing is lost: a message that keeps failing is given up, and stays listed for
+with a compare-and-set for a short lease, so two workers never send it at the same time, and reschedules it with
+exponential backoff when it fails. Nothing is lost: a message that keeps failing is given up, and stays listed for
 administrators to retry (lesson 4).
+
+Delivery is at least once: a worker killed between the other side's "accepted" and the "sent" mark (or a mark that
+still fails after its retries) leaves the message claimed, and it goes out again when the lease ends. An e-mail keeps
+the Message-ID chosen when it was enqueued and a webhook its X-Aftersales-Delivery id, so a receiver can drop the
+repeat. At most one message per delivery thread is in flight at a kill.
 """
 
 import logging
@@ -16,7 +21,7 @@ from enum import StrEnum
 from functools import partial
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.db.models import F, Model
 from django.utils.translation import gettext as _
 
@@ -30,7 +35,13 @@ from .models import EVENT_NAME, Channel, EndpointKind, NotificationPreference, O
 
 logger = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)  # a worker that died while sending gives its message back after this
+# A worker that died while sending gives its message back after the lease: longer than one send can take (the SMTP
+# and webhook timeouts, channels.SMTP_TIMEOUT / HTTP_TIMEOUT, plus the retried "sent" mark), short enough that a
+# message in flight at a kill goes out again within two minutes.
+LEASE = timedelta(seconds=90)
+# Marking a message sent after the other side accepted it is tried again on a database error (locked, a dropped
+# connection): a lost mark means the message goes out a second time after the lease.
+MARK_RETRY_DELAYS = (0.2, 0.5, 1, 2, 4)  # seconds; about 8 s in all, on top of each attempt's own busy wait
 FIRST_RETRY = timedelta(minutes=1)
 MAX_RETRY_DELAY = timedelta(hours=1)
 MAX_ATTEMPTS = 12  # 1, 2, 4 … 32 minutes, then hourly: given up after about 7 hours
@@ -39,6 +50,7 @@ RATE_LIMITS = {EndpointKind.DINGTALK: 20, EndpointKind.WECOM: 20}  # messages pe
 REMOTE_LIMIT_PAUSE = {EndpointKind.DINGTALK: timedelta(minutes=10)}  # DingTalk blocks a too-fast robot for 10 min
 BATCH = 200
 SUBJECT_MAX = 200
+PRIVATE = "private"  # payload key of a message for one person's eyes only (enqueue_private_email)
 
 
 class Outcome(StrEnum):
@@ -98,11 +110,32 @@ def enqueue_many(messages: Iterable[Message]) -> None:
     find the rows to nudge after the commit. No other query while preferences and endpoints are cached."""
     now = clock.now()
     rows = [row for message in messages for row in _rows(message, now)]
-    if not rows:
-        return
+    if rows:
+        enqueue_rows(rows)
+
+
+def enqueue_private_email(*, event: str, user, subject: str, body: str, dedupe_key: str) -> bool:
+    """One e-mail to one user's own address and to nobody else: no robot, no in-app copy, whatever the user's
+    preferences (a password reset link). Its text is blanked once delivered and hidden in the admin (PRIVATE), so
+    the outbox keeps no usable secret. False when the user has no address. In the caller's transaction."""
+    if not user.email:
+        return False
+    enqueue_rows([OutboxMessage(
+        event=event, channel=Channel.EMAIL, recipient_user_id=user.pk, recipient_address=user.email,
+        subject=" ".join(str(subject).split())[:SUBJECT_MAX], body=str(body), payload={PRIVATE: True},
+        dedupe_key=dedupe_key, created_at=clock.now(), message_id=channels.new_message_id(),
+        next_attempt_at=clock.now())])
+    return True
+
+
+def is_private(message: OutboxMessage) -> bool:
+    return bool(message.payload) and isinstance(message.payload, dict) and message.payload.get(PRIVATE) is True
+
+
+def enqueue_rows(rows: list[OutboxMessage]) -> None:
+    """Write outbox rows (a repeat of a dedupe_key adds nothing) and nudge the due ones after the commit."""
+    now = clock.now()
     with transaction.atomic(savepoint=False):  # the caller's transaction, or one of our own
-        # A repeat of the same event adds nothing (the outbox's unique dedupe constraints); nothing listens to an
-        # outbox row's save.
         OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True)
         keys = sorted({row.dedupe_key for row in rows if row.channel != Channel.INAPP})
         if keys:
@@ -240,8 +273,28 @@ def deliver(message_id: int) -> Outcome:
         mine.update(next_attempt_at=done + backoff(message.attempts), last_attempt_at=now, last_error=text[:2000])
         logger.info("notification %s attempt %s failed: %s", message_id, message.attempts, text)
         return Outcome.RETRY
-    mine.update(next_attempt_at=None, sent_at=clock.now(), last_attempt_at=now)
+    if mark_sent(mine, message_id=message_id, attempted_at=now) and is_private(message):
+        OutboxMessage.objects.filter(pk=message_id).update(body="")  # delivered: no copy of the secret stays
     return Outcome.SENT
+
+
+def mark_sent(mine, *, message_id: int, attempted_at: datetime, delays=MARK_RETRY_DELAYS) -> bool:
+    """Record that the other side accepted the message: the database may be locked or gone for a moment after the
+    SMTP server said yes; each failure is tried again after a short pause rather than left to a second send. False
+    when the message was meanwhile claimed by another worker (we outlived the lease) or every try failed."""
+    for delay in (*delays, None):
+        try:
+            return bool(mine.update(next_attempt_at=None, sent_at=clock.now(), last_attempt_at=attempted_at))
+        except DatabaseError as error:
+            if delay is None or connection.in_atomic_block:  # inside a transaction nothing can be retried
+                logger.error("notification %s was sent but could not be marked sent; it will be sent again after "
+                             "the lease: %s", message_id, error)
+                return False
+            logger.warning("notification %s was sent; marking it sent failed (%s), trying again in %s s",
+                           message_id, error, delay)
+            close_old_connections()  # a broken connection is replaced at the next query
+            time.sleep(delay)
+    return False
 
 
 def _take_robot_slot(message: OutboxMessage, now: datetime) -> datetime | None:

@@ -7,6 +7,9 @@ from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 from . import clock, signals, sweep
 
 
+# On the main queue, never behind mail or webhooks (they have their own queue: core/queue.py). The lock keeps minute
+# runs from piling up; a killed worker's lock is cleared when the worker starts again (flush_locks). Two sweeps at once
+# would still fire each step once (sweep.handle_due_batch: alert rows).
 @db_periodic_task(crontab(minute="*"))
 @lock_task("service-sweep")
 def sweep_deadlines() -> int:
