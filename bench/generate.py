@@ -117,10 +117,11 @@ def small_tables(rng: random.Random) -> dict:
     from django.contrib.auth.hashers import make_password
     from django.contrib.auth.models import Group
     from django.db import transaction
-    from rest_framework.authtoken.models import Token
 
     from aftersales.accounts import roles
-    from aftersales.accounts.models import Branch, Position, Specialty, User
+    from aftersales.accounts.models import ApiToken, Branch, Position, Specialty, User
+    from aftersales.accounts.tokens import new_token
+    from aftersales.core import clock
     from aftersales.assets.models import DeviceCategory, Manufacturer
     from aftersales.demo import data as demo
     from aftersales.customers.models import Customer, Project
@@ -170,8 +171,8 @@ def small_tables(rng: random.Random) -> dict:
         ensure_default_rules()
         for maker, _model in {m for models in demo.MODELS.values() for m in models}:
             Manufacturer.objects.get_or_create(name=maker)
-        for user in (contact, *staff):
-            Token.objects.create(user=user)
+        now = clock.now()  # one API token per user, as a real installation has them (their secrets are not kept)
+        ApiToken.objects.bulk_create([new_token(user=user, name="bench", now=now)[0] for user in (contact, *staff)])
     key, raw_key = create_key(by=staff[0], customer=customers[0], name="bench-monitoring")
     policy = SlaPolicy.objects.get(is_default=True)
     by_branch = {}

@@ -31,7 +31,11 @@ from .factories import MilestoneFactory, OnCallShiftFactory, current_version
 ROLES = ["anonymous", "customer_user_a", "customer_user_b", "engineer", "dispatcher", "manager", "general_manager", "admin_user"]
 SKIPPED_PREFIXES = ("admin:",)  # Django's admin has its own tests; its index is checked below
 PUBLIC = {"login", "api-schema", "api-docs", "set_language", "api-token", "service:confirm_by_link",
-          "service:confirm_incident_by_link"}
+          "service:confirm_incident_by_link", "accounts:password_reset", "accounts:password_reset_done",
+          "accounts:password_reset_confirm", "accounts:password_reset_complete"}
+# The second factor: its page is for staff only; the code page sends a session that owes no code on (to `next`).
+STAFF_ONLY = {"accounts:two_factor"}
+NOTHING_OWED_REDIRECTS = {"accounts:two_factor_verify"}
 POST_ONLY = {"logout", "set_language", "api-token"}
 # Public pages reached from a printed label: the scan page shows a public form (or sends a user who may
 # report on the device to the portal); the follow page knows only its own request's token, and the walk's
@@ -178,6 +182,9 @@ def cases(world):
         if not params:
             yield name, reverse(name), None, view_class, pattern
             continue
+        if params == ["uidb64", "token"]:  # a password reset link: a wrong one shows "this link no longer works"
+            yield name, reverse(name, kwargs={"uidb64": "MQ", "token": "wrong-token"}), None, view_class, pattern
+            continue
         assert params in (["pk"], ["token"], ["code"]), f"{name}: teach test_url_walk how to fill {params}"
         key = TOKEN_KEYS.get(name, params[0]) if params != ["pk"] else model
         assert key in world, f"{name}: teach test_url_walk the model {model}"
@@ -204,6 +211,10 @@ def test_every_url_answers_as_expected_for_each_role(role, world, client, reques
             expected = {405, 302} if base_name == "set_language" else {405}  # set_language GET just redirects
         elif not get_allowed(pattern):  # POST-only API actions: refused before or after the permission check
             expected = {401, 403, 405} if role == "anonymous" else {403, 404, 405}
+        elif role != "anonymous" and base_name in NOTHING_OWED_REDIRECTS:
+            expected = {302}
+        elif role != "anonymous" and base_name in STAFF_ONLY and user.customer_id:
+            expected = {403}
         elif base_name in PUBLIC:
             expected = {200}
             if base_name == "login" and role != "anonymous":

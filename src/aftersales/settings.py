@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "auditlog",
     "axes",
+    "django_otp",  # second factor for staff (accounts/otp.py)
+    "django_otp.plugins.otp_totp",
     "huey.contrib.djhuey",
     "aftersales.core",
     "aftersales.accounts",
@@ -87,11 +89,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): a second factor was given in this session
+    "aftersales.accounts.otp.SecondFactorMiddleware",  # an unverified session that owes a code reaches only that page
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
     "aftersales.core.middleware.RequestContextMiddleware",  # after auditlog's: reads the correlation id it sets
+    "aftersales.core.idempotency.IdempotencyKeyMiddleware",  # the view and its stored answer in one transaction
     "axes.middleware.AxesMiddleware",  # last (axes' docs): turns a locked login page's answer into a 429
 ]
 
@@ -193,6 +198,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# A password reset link works once and for an hour (accounts/forms.py: reset mails are also limited per address).
+PASSWORD_RESET_TIMEOUT = 3600
 # Sessions are read from the database on every request: a per-worker cache would keep a session that was ended
 # (logout) in another worker alive here.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
@@ -218,9 +225,9 @@ WHITENOISE_AUTOREFRESH = DEBUG
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+    "DEFAULT_AUTHENTICATION_CLASSES": [  # the token's first: its challenge makes a refusal a 401, not a 403
         "aftersales.accounts.backends.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["aftersales.core.api_settings.ModelPermissions"],
     "DEFAULT_FILTER_BACKENDS": [
@@ -248,6 +255,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # drf-spectacular's own hook, then every operation's error answers (one body, core.api_base.ErrorOut)
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "aftersales.core.api_base.document_errors",
+                             "aftersales.core.idempotency.document_header"],
     "ENUM_NAME_OVERRIDES": {
         "MailStateEnum": "aftersales.intake.models.MailState",
         "ServiceModeEnum": "aftersales.service.models.ServiceMode",
@@ -361,6 +372,9 @@ AFTERSALES_IMAP_USER = os.environ.get("AFTERSALES_IMAP_USER", "")
 AFTERSALES_IMAP_PASSWORD = env_secret("AFTERSALES_IMAP_PASSWORD", "") or ""  # or AFTERSALES_IMAP_PASSWORD_FILE
 AFTERSALES_IMAP_MAILBOX = os.environ.get("AFTERSALES_IMAP_MAILBOX", "INBOX")  # dedicated: everything in it is read
 AFTERSALES_IMAP_ARCHIVE_MAILBOX = os.environ.get("AFTERSALES_IMAP_ARCHIVE_MAILBOX", "")  # empty: processed mail is deleted
+# The largest inbound message read (both ways in): `mail-in` refuses a larger one (the MTA bounces it), the poller
+# leaves it in the mailbox unread and lists it as rejected.
+AFTERSALES_MAIL_MAX_BYTES = int(os.environ.get("AFTERSALES_MAIL_MAX_BYTES") or 25 * 1024 * 1024)
 # Our own address(es), comma-separated: mail from them is never ingested (mail loops). The address of
 # DEFAULT_FROM_EMAIL is always included.
 AFTERSALES_SERVICE_ADDRESS = os.environ.get("AFTERSALES_SERVICE_ADDRESS", "")
@@ -384,7 +398,19 @@ AXES_LOCKOUT_CALLABLE = "aftersales.accounts.lockout.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_DISABLE_ACCESS_LOG = True  # successful logins are not logged again (auditlog and the access log have them)
 AXES_VERBOSE = False
+# Second factor (accounts/otp.py): optional for staff; AFTERSALES_REQUIRE_ADMIN_OTP=true makes administrators
+# (superusers and the administrator role) enrol an authenticator app before anything else, and the admin site then
+# needs a verified session.
+AFTERSALES_REQUIRE_ADMIN_OTP = env_bool("AFTERSALES_REQUIRE_ADMIN_OTP", False)
+OTP_TOTP_ISSUER = os.environ.get("AFTERSALES_OTP_ISSUER", "Aftersales")  # the account's label in the app
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin never shows a device's key
 # --- end of login lockout ---------------------------------------------------------------------------------------------
+
+# API tokens (issue 20 point 1, accounts/tokens.py) live this many days at most; their owner may choose fewer.
+_token_days = os.environ.get("AFTERSALES_API_TOKEN_DAYS", "90").strip()
+if not (_token_days.isdigit() and 1 <= int(_token_days) <= 3650):
+    raise ImproperlyConfigured(f"AFTERSALES_API_TOKEN_DAYS must be a whole number from 1 to 3650, not {_token_days!r}")
+AFTERSALES_API_TOKEN_DAYS = int(_token_days)
 
 # --- Backups (issue 20 point 6, README "Backups and restore") -------------------------------------------------------
 # Archives are written into AFTERSALES_BACKUP_DIR and copied into AFTERSALES_BACKUP_TARGET, a directory on other

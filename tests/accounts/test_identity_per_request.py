@@ -7,10 +7,10 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from aftersales.accounts import backends
+from aftersales.accounts.tokens import issue_token
 from aftersales.accounts.models import User
 
 pytestmark = pytest.mark.django_db
@@ -28,13 +28,13 @@ def session_page(client, dispatcher):
 
 @pytest.fixture
 def token(dispatcher):
-    return Token.objects.create(user=dispatcher)
+    return issue_token(user=dispatcher)  # (token, secret)
 
 
 @pytest.fixture
 def api(token):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token[1]}")
     assert client.get("/api/customers/").status_code == 200
     return lambda: client.get("/api/customers/").status_code
 
@@ -65,7 +65,7 @@ def test_a_deactivation_refuses_the_token_at_the_next_request(api, dispatcher):
 
 def test_a_deleted_token_is_refused_at_the_next_request(api, token):
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM authtoken_token WHERE key = %s", [token.key])
+        cursor.execute("DELETE FROM accounts_apitoken WHERE id = %s", [token[0].pk])
     assert api() in REFUSED
 
 

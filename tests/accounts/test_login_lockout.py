@@ -6,9 +6,10 @@ import pytest
 from axes.models import AccessAttempt
 from django.contrib.auth.hashers import get_hasher
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 
 from aftersales.accounts.lockout import client_ip
+from aftersales.accounts.models import ApiToken
+from aftersales.accounts.tokens import issue_token
 
 from ..conftest import PASSWORD
 from ..factories import UserFactory
@@ -59,7 +60,7 @@ def test_api_locks_after_five_failures_with_json(client, alice):
     assert response["Content-Type"] == "application/json"
     assert response.json()["code"] == "locked_out" and response.json()["detail"]
     assert response["Retry-After"] == str(15 * 60)
-    assert not Token.objects.filter(user=alice).exists()
+    assert not ApiToken.objects.filter(user=alice).exists()
 
 
 def test_admin_login_locks(client, admin_user):
@@ -134,11 +135,11 @@ def test_argon2_is_first_and_old_pbkdf2_hashes_upgrade_at_login(client, settings
                                  "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
     alice.password = make_password(PASSWORD, hasher="pbkdf2_sha256")
     alice.save()
-    token = Token.objects.create(user=alice)
+    token, _secret = issue_token(user=alice)
     assert page_login(client, "alice", PASSWORD).status_code == 302
     alice.refresh_from_db()
     assert alice.password.startswith("argon2$argon2id$")
-    assert Token.objects.filter(pk=token.pk).exists()  # the same password rehashed: the token lives
+    assert ApiToken.objects.filter(pk=token.pk).exists()  # the same password rehashed: the token lives
 
 
 def test_argon2_is_the_configured_default():

@@ -4,7 +4,9 @@ die with a password change or a deactivation."""
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
+
+from aftersales.accounts.models import ApiToken
+from aftersales.accounts.tokens import issue_token
 
 from ..conftest import PASSWORD
 
@@ -32,9 +34,9 @@ def test_a_contact_cannot_be_created_with_a_weak_password(client, admin_user, cu
 @pytest.mark.parametrize("who", ["customer_user_a", "engineer", "admin_user"])
 def test_every_user_changes_their_password_and_their_tokens_die(client, request, who):
     user = request.getfixturevalue(who)
-    token = Token.objects.create(user=user)
+    token, secret = issue_token(user=user)
     api = client.__class__()
-    assert api.get("/api/requests/", HTTP_AUTHORIZATION=f"Token {token.key}").status_code == 200
+    assert api.get("/api/requests/", HTTP_AUTHORIZATION=f"Token {secret}").status_code == 200
     client.force_login(user)
     page = client.get(reverse("password_change"))
     assert page.status_code == 200
@@ -44,9 +46,10 @@ def test_every_user_changes_their_password_and_their_tokens_die(client, request,
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.check_password(NEW_PASSWORD)
-    assert not Token.objects.filter(pk=token.pk).exists()
+    assert not ApiToken.objects.filter(pk=token.pk).exists()
     assert client.get(reverse("home")).status_code == 200  # this session stays
-    assert api.get("/api/requests/", HTTP_AUTHORIZATION=f"Token {token.key}").status_code in (401, 403)
+    refused = api.get("/api/requests/", HTTP_AUTHORIZATION=f"Token {secret}")
+    assert (refused.status_code, refused.json()["code"]) == (401, "token_invalid")
 
 
 def test_password_change_needs_the_old_password_and_a_strong_new_one(client, engineer):
@@ -66,26 +69,39 @@ def test_password_change_needs_a_login(client):
 
 
 def test_a_new_password_set_anywhere_kills_the_tokens(engineer):
-    token = Token.objects.create(user=engineer)
+    token, _secret = issue_token(user=engineer)
     engineer.full_name = "改名"
     engineer.save()
-    assert Token.objects.filter(pk=token.pk).exists()  # an ordinary save keeps them
+    assert ApiToken.objects.filter(pk=token.pk).exists()  # an ordinary save keeps them
     engineer.set_password(NEW_PASSWORD)
     engineer.save()
-    assert not Token.objects.filter(pk=token.pk).exists()
+    assert not ApiToken.objects.filter(pk=token.pk).exists()
+    later, _secret = issue_token(user=engineer)
+    engineer.save()
+    assert ApiToken.objects.filter(pk=later.pk).exists()  # the new password was saved: a later save is ordinary
+
+
+def test_an_unusable_password_kills_the_tokens_and_a_rehash_at_login_does_not(engineer):
+    token, _secret = issue_token(user=engineer)
+    assert engineer.check_password(PASSWORD)  # a check may rehash the same password (tests: test_login_lockout)
+    engineer.save()
+    assert ApiToken.objects.filter(pk=token.pk).exists()
+    engineer.set_unusable_password()
+    engineer.save(update_fields=["password"])
+    assert not ApiToken.objects.filter(pk=token.pk).exists()
 
 
 def test_deactivation_kills_the_tokens(engineer, dispatcher):
-    token = Token.objects.create(user=engineer)
-    other = Token.objects.create(user=dispatcher)
+    token, _secret = issue_token(user=engineer)
+    other, _secret = issue_token(user=dispatcher)
     engineer.is_active = False
     engineer.save(update_fields=["is_active"])
-    assert not Token.objects.filter(pk=token.pk).exists()
-    assert Token.objects.filter(pk=other.pk).exists()
+    assert not ApiToken.objects.filter(pk=token.pk).exists()
+    assert ApiToken.objects.filter(pk=other.pk).exists()
 
 
 def test_deactivation_in_the_admin_kills_the_tokens(client, admin_user, engineer):
-    token = Token.objects.create(user=engineer)
+    token, _secret = issue_token(user=engineer)
     client.force_login(admin_user)
     url = reverse("admin:accounts_user_change", args=[engineer.pk])
     form = client.get(url).context["adminform"].form
@@ -99,4 +115,4 @@ def test_deactivation_in_the_admin_kills_the_tokens(client, admin_user, engineer
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
     engineer.refresh_from_db()
     assert not engineer.is_active
-    assert not Token.objects.filter(pk=token.pk).exists()
+    assert not ApiToken.objects.filter(pk=token.pk).exists()

@@ -4,9 +4,9 @@
 import pytest
 from auditlog.models import LogEntry
 from django.db.models.signals import pre_save
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from aftersales.accounts.tokens import issue_token
 from aftersales.customers.models import Customer
 from tests.factories import CustomerFactory
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 def by_token(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {issue_token(user=user)[1]}")
     return client
 
 

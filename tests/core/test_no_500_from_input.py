@@ -37,7 +37,7 @@ def test_a_huge_id_among_the_devices_of_a_new_request_is_a_field_error(dispatche
     response = api_as(dispatcher).post("/api/requests/", {
         "project": project_a.pk, "priority": "general", "title": "t", "description": "d", "devices": [2**64]},
         format="json")
-    assert response.status_code == 400 and "devices" in response.json()
+    assert response.status_code == 400 and "devices" in response.json()["fields"]
 
 
 @pytest.mark.parametrize(("query", "field"), [
@@ -45,13 +45,13 @@ def test_a_huge_id_among_the_devices_of_a_new_request_is_a_field_error(dispatche
     ("at=9999-01-01T00:00:00Z", "at")])
 def test_on_duty_refuses_impossible_branches_and_dates(dispatcher, query, field):
     response = api_as(dispatcher).get(f"/api/shifts/on-duty/?{query}")
-    assert response.status_code == 400 and field in response.json()
+    assert response.status_code == 400 and field in response.json()["fields"]
 
 
 @pytest.mark.parametrize("value", ["0001-01-01", "9999-12-31T00:00:00Z", "1970-01-01"])
 def test_request_list_refuses_implausible_dates(dispatcher, value):
     response = api_as(dispatcher).get("/api/requests/", {"created_after": value})
-    assert response.status_code == 400 and "created_after" in response.json()
+    assert response.status_code == 400 and "created_after" in response.json()["fields"]
 
 
 def test_a_plausible_date_still_filters(dispatcher):

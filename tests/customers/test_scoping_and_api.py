@@ -37,7 +37,7 @@ def test_filter_choices_never_list_another_customer(client, customer_user_a, pro
 
 def test_filtering_by_a_foreign_project_id_is_a_clear_400_in_the_api(customer_user_a, project_b):
     response = api_as(customer_user_a).get(f"/api/devices/?project={project_b.pk}")
-    assert response.status_code == 400 and "project" in response.json()
+    assert response.status_code == 400 and "project" in response.json()["fields"]
 
 
 def test_branch_staff_see_their_branch_only(engineer, project_a, project_b):
@@ -54,7 +54,7 @@ def test_creating_a_project_for_a_foreign_customer_is_a_400_and_writes_nothing(d
     before = Project.objects.count()
     response = api_as(dispatcher).post("/api/projects/", {
         "customer": customer_b.pk, "branch": branch_a.pk, "name": "越权项目", "contract_number": "X-1"})
-    assert response.status_code == 400 and "customer" in response.json()
+    assert response.status_code == 400 and "customer" in response.json()["fields"]
     assert Project.objects.count() == before
 
 
@@ -62,13 +62,13 @@ def test_bad_input_gets_field_messages(dispatcher, project_a):
     response = api_as(dispatcher).post("/api/devices/", {"project": project_a.pk, "name": "", "serial_number": " "})
     body = response.json()
     assert response.status_code == 400
-    assert {"name", "serial_number", "category", "manufacturer", "model"} <= set(body)
+    assert {"name", "serial_number", "category", "manufacturer", "model"} <= set(body["fields"])
 
 
 def test_duplicate_contract_number_is_a_400(dispatcher, project_a):
     response = api_as(dispatcher).post("/api/projects/", {
         "customer": project_a.customer_id, "branch": project_a.branch_id, "name": "重复", "contract_number": project_a.contract_number})
-    assert response.status_code == 400 and "contract_number" in response.json()
+    assert response.status_code == 400 and "contract_number" in response.json()["fields"]
 
 
 def test_duplicate_serial_for_the_same_manufacturer_is_a_400(dispatcher, device_a):
@@ -102,7 +102,7 @@ def test_owner_caused_extension_moves_the_deadline_with_its_reason(dispatcher, p
     assert response.json()["extended_deadline"] == "2024-05-11"
     assert response.json()["extensions"][0]["reason"] == "业主场地未移交"
     bad = api_as(dispatcher).post(f"/api/milestones/{milestone.pk}/extend/", {"days": 0, "reason": ""})
-    assert bad.status_code == 400 and {"days", "reason"} <= set(bad.json())
+    assert bad.status_code == 400 and {"days", "reason"} <= set(bad.json()["fields"])
 
 
 def test_changes_are_audited_with_actor_and_shown_to_staff_only(client, dispatcher, customer_user_a, device_a):

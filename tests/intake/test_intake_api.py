@@ -146,8 +146,8 @@ def test_the_default_priority_and_title_come_from_the_page(dispatcher, unknown_m
 def test_bad_input_is_400_with_field_messages_and_writes_nothing(body, field, dispatcher, unknown_mail, project_a):
     body = {"project": project_a.pk, **body} if field != "project" else body
     response = api_as(dispatcher).post(mail_url(unknown_mail, "create-request"), body, format="json")
-    assert response.status_code == 400 and field in response.json(), response.content
-    assert HAN.search(response.json()[field][0])  # DRF's own messages speak Chinese too
+    assert response.status_code == 400 and field in response.json()["fields"], response.content
+    assert HAN.search(response.json()["fields"][field][0])  # DRF's own messages speak Chinese too
     unknown_mail.refresh_from_db()
     assert unknown_mail.state == MailState.TRIAGE and not ServiceRequest.objects.exists()
 
@@ -155,7 +155,7 @@ def test_bad_input_is_400_with_field_messages_and_writes_nothing(body, field, di
 def test_another_branchs_project_is_a_400_and_its_mail_a_404(dispatcher, unknown_mail, mail_b, project_b, project_a):
     api = api_as(dispatcher)
     response = api.post(mail_url(unknown_mail, "create-request"), {"project": project_b.pk}, format="json")
-    assert response.status_code == 400 and "project" in response.json()
+    assert response.status_code == 400 and "project" in response.json()["fields"]
     for verb, body in (("create-request", {"project": project_a.pk}), ("dismiss", {}), ("append", {})):
         assert api.post(mail_url(mail_b, verb), body, format="json").status_code == 404
     assert api.post(reverse("triage-mail-dismiss", args=[999999]), {}, format="json").status_code == 404
@@ -168,7 +168,7 @@ def test_a_known_customers_mail_needs_a_project_of_that_customer(dispatcher, mai
     neighbour = ProjectFactory(customer=CustomerFactory(name="银川市交警支队", branch=branch_a))
     response = api_as(dispatcher).post(mail_url(mail_a, "create-request"), {"project": neighbour.pk}, format="json")
     assert response.status_code == 400
-    assert response.json()["project"] == ["请选择此邮件所涉客户的项目。"]
+    assert response.json()["fields"]["project"] == ["请选择此邮件所涉客户的项目。"]
     mail_a.refresh_from_db()
     assert mail_a.state == MailState.TRIAGE and not ServiceRequest.objects.exists()
 
@@ -194,7 +194,7 @@ def test_a_mail_is_added_only_to_a_request_the_caller_sees_of_its_customer(dispa
     api = api_as(dispatcher)
     assert api.post(mail_url(mail_a, "append"), {"request": foreign.pk}, format="json").status_code == 400
     response = api.post(mail_url(mail_a, "append"), {"request": other.pk}, format="json")
-    assert response.status_code == 400 and response.json()["request"] == ["请选择此邮件所涉客户的请求。"]
+    assert response.status_code == 400 and response.json()["fields"]["request"] == ["请选择此邮件所涉客户的请求。"]
     mail_a.refresh_from_db()
     assert mail_a.state == MailState.TRIAGE
 
@@ -351,11 +351,11 @@ def test_the_device_choice_is_scoped_and_must_be_reachable_by_the_key(dispatcher
     event = AlarmEvent.objects.get()
     api = api_as(dispatcher)
     response = api.post(event_url(event, "map"), {"device": device_b.pk}, format="json")  # another branch's device
-    assert response.status_code == 400 and "device" in response.json()
+    assert response.status_code == 400 and "device" in response.json()["fields"]
     unreachable = DeviceFactory(project=other_project)  # the customer's, but not the key's project
     response = api.post(event_url(event, "map"), {"device": unreachable.pk}, format="json")
     assert response.status_code == 400
-    assert response.json()["device"] == ["此事件的接入密钥无权上报该设备。"]
+    assert response.json()["fields"]["device"] == ["此事件的接入密钥无权上报该设备。"]
     assert api.post(event_url(event, "map"), {}, format="json").status_code == 400
     assert not DeviceAlias.objects.exists()
     event.refresh_from_db()
@@ -437,9 +437,9 @@ def test_an_administrator_creates_a_key_shown_once_and_only_its_hash_is_stored(a
 def test_key_input_is_checked(admin_user, customer_a, project_b):
     api = api_as(admin_user)
     response = api.post(KEYS_URL, {"customer": customer_a.pk, "project": project_b.pk, "name": "x"}, format="json")
-    assert response.status_code == 400 and response.json()["project"] == ["项目必须属于该客户。"]
+    assert response.status_code == 400 and response.json()["fields"]["project"] == ["项目必须属于该客户。"]
     response = api.post(KEYS_URL, {"customer": customer_a.pk, "name": "  "}, format="json")
-    assert response.status_code == 400 and "name" in response.json()
+    assert response.status_code == 400 and "name" in response.json()["fields"]
     assert api.post(KEYS_URL, {"name": "x"}, format="json").status_code == 400
     assert not IntegrationKey.objects.exists()
 
@@ -463,7 +463,7 @@ def test_keys_are_scoped(key_admin_a, admin_user, customer_a, customer_b):
     assert api.post(reverse("integration-key-deactivate", args=[foreign.pk])).status_code == 404
     assert IntegrationKey.objects.get(pk=foreign.pk).active
     response = api.post(KEYS_URL, {"customer": customer_b.pk, "name": "越权"}, format="json")
-    assert response.status_code == 400 and "customer" in response.json()
+    assert response.status_code == 400 and "customer" in response.json()["fields"]
     assert api.post(KEYS_URL, {"customer": customer_a.pk, "name": "天网 A2"}, format="json").status_code == 201
     assert ids(api_as(admin_user).get(KEYS_URL, {"customer": customer_b.pk})) == [foreign.pk]
 

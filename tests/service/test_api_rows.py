@@ -100,7 +100,7 @@ def test_devices_of_a_new_request_are_read_with_one_query_and_checked(dispatcher
     assert created.status_code == 201 and sorted(created.json()["devices"]) == sorted(d.pk for d in mine)
     for devices, message in (([mine[0].pk, foreign.pk], str(foreign.pk)), (["abc"], "str"), (mine[0].pk, "int")):
         answer = api.post("/api/requests/", {**body, "devices": devices}, format="json")
-        assert answer.status_code == 400 and message in str(answer.json()["devices"]), answer.json()
+        assert answer.status_code == 400 and message in str(answer.json()["fields"]["devices"]), answer.json()
     assert ServiceRequest.objects.count() == 1
 
 
@@ -111,13 +111,13 @@ def test_the_project_of_a_new_request_is_checked_for_each_callers_scope(dispatch
     gm, desk = api_as(general_manager), api_as(dispatcher)
     assert gm.post("/api/requests/", {**body, "project": project_b.pk}, format="json").status_code == 201
     refused = desk.post("/api/requests/", {**body, "project": project_b.pk}, format="json")
-    assert refused.status_code == 400 and str(project_b.pk) in str(refused.json()["project"])
+    assert refused.status_code == 400 and str(project_b.pk) in str(refused.json()["fields"]["project"])
     created = desk.post("/api/requests/", {**body, "project": str(project_a.pk)}, format="json")  # an id as text
     assert created.status_code == 201 and created.json()["project"] == project_a.pk
     assert ServiceRequest.objects.get(pk=created.json()["id"]).customer_id == project_a.customer_id
     for project in (10**30, -1, 0, True, "1e3", None):  # too big for a column or not an id
         answer = desk.post("/api/requests/", {**body, "project": project}, format="json")
-        assert answer.status_code == 400 and "project" in answer.json(), (project, answer.json())
+        assert answer.status_code == 400 and "project" in answer.json()["fields"], (project, answer.json())
     assert ServiceRequest.objects.count() == 2
 
 
@@ -137,7 +137,7 @@ def test_queue_filters_and_their_errors(frozen_clock, dispatcher, engineer, proj
     for params, field in (({"branch": "x"}, "branch"), ({"priority": "urgent"}, "priority"), ({"state": "closed"}, "state"),
                           ({"customer": "9" * 30}, "customer"), ({"assignee": "١"}, "assignee")):  # too big for a key, not ASCII
         answer = api.get("/api/requests/queue/", params)
-        assert answer.status_code == 400 and field in answer.json(), answer.json()
+        assert answer.status_code == 400 and field in answer.json()["fields"], answer.json()
     for pk in ("9" * 30, "١", "0"):  # a request page for an id no row can have is a 404, never a 500
         assert api.get(f"/api/requests/{pk}/").status_code == 404, pk
 

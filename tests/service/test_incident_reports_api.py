@@ -37,7 +37,7 @@ def test_rejection_needs_a_reason_and_sends_the_report_back(frozen_clock, dispat
     customer = api_as(customer_user_a)
     bad = customer.post(f"/api/incident-reports/{report.pk}/answer/", {"accept": False, "version": report.version},
                         format="json")
-    assert bad.status_code == 400 and "reason" in bad.json()
+    assert bad.status_code == 400 and "reason" in bad.json()["fields"]
     good = customer.post(f"/api/incident-reports/{report.pk}/answer/",
                          {"accept": False, "reason": "时间经过不准确", "version": report.version}, format="json")
     assert good.status_code == 200 and good.json()["state"] == "rejected"
@@ -46,7 +46,7 @@ def test_rejection_needs_a_reason_and_sends_the_report_back(frozen_clock, dispat
 def test_missing_part_is_a_400_and_another_customer_cannot_see_the_report(frozen_clock, dispatcher, customer_user_b, project_a):
     request = open_fault(dispatcher, project_a)
     response = api_as(dispatcher).post("/api/incident-reports/", {"request": request.pk, **REPORT, "prevention": ""}, format="json")
-    assert response.status_code == 400 and "prevention" in response.json()
+    assert response.status_code == 400 and "prevention" in response.json()["fields"]
     report = verbs.save_incident_report(request=request, by=dispatcher, version=None, **REPORT)
     assert api_as(customer_user_b).get(f"/api/incident-reports/{report.pk}/").status_code == 404
 

@@ -261,10 +261,10 @@ def test_api_writes_name_the_token_user_in_the_timeline_and_leave_no_signal_rece
     """SEC-2 with token authentication, which DRF does after the middleware ran. A nested actor context once
     left one pre_save receiver per request behind: a worker slowed down with every write it served."""
     from django.db.models.signals import pre_save
-    from rest_framework.authtoken.models import Token
+    from aftersales.accounts.tokens import issue_token
 
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=dispatcher).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {issue_token(user=dispatcher)[1]}")
     body = {"project": project_a.pk, "priority": "general", "title": "门禁读卡器无响应", "description": "3 号门"}
     assert client.post("/api/requests/", body, format="json").status_code == 201
     receivers = len(pre_save.receivers)

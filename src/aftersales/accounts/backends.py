@@ -3,7 +3,8 @@ version (issue 19, point 5).
 
 The session's user and an API token's user are read with one query per request, as Django's and DRF's own
 backends read them, so a deactivated user, a new password (a session carries a hash of it) or a deleted token
-takes effect on the next request in every worker.
+takes effect on the next request in every worker. A token is found by the SHA-256 of its secret (a unique index),
+and the same query says whether it has expired and whether its `last_used_at` is due (accounts/tokens.py).
 
 Django's ModelBackend reads a user's permissions with two more queries on every request. Here each worker keeps
 one set per user (core.cache.WorkerCache) with the role version and superuser flag it was read under. The role
@@ -23,11 +24,12 @@ from django.contrib.auth.models import Group, Permission
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
-from rest_framework.authtoken.models import Token
 
+from aftersales.core import clock
 from aftersales.core.cache import WorkerCache
 
-from .models import RoleVersion
+from . import tokens
+from .models import ApiToken, RoleVersion
 
 permission_sets = WorkerCache("permission sets")
 VERSION_ROW = 1
@@ -45,23 +47,29 @@ def new_role_version(**kwargs) -> None:
 
 @cache
 def users_sql(by: str) -> str:
-    """SQL reading a user with the role version, for `Manager.raw()`, by "id" or by token "key" (worked out once):
-    every request reads its user, and building the same query through the ORM cost 0.57 ms against 0.10 ms for the
-    raw statement (issue 19's bench). Identifiers double-quoted: standard SQL, as SQLite and PostgreSQL read it."""
-    users, tokens = get_user_model()._meta.db_table, Token._meta.db_table
+    """SQL reading a user with the role version, for `Manager.raw()`, by "id" or by API token "digest" (worked out
+    once): every request reads its user, and building the same query through the ORM cost 0.57 ms against 0.10 ms for
+    the raw statement (issue 19's bench). Identifiers double-quoted: standard SQL, as SQLite and PostgreSQL read it.
+    By token, with the token's id and name, whether it has expired and whether its last use is to be written (the
+    parameters: now, now - LAST_USED_STEP, the digest)."""
+    users, api_tokens = get_user_model()._meta.db_table, ApiToken._meta.db_table
     version = f'SELECT v."value" FROM "{RoleVersion._meta.db_table}" v WHERE v."id" = {VERSION_ROW}'
-    select = f'SELECT u.*, COALESCE(({version}), 0) AS role_version FROM "{users}" u'
-    if by == "key":
-        return f'{select} JOIN "{tokens}" t ON t."user_id" = u."id" WHERE t."key" = %s'
-    return f'{select} WHERE u."id" = %s'
+    select = f'SELECT u.*, COALESCE(({version}), 0) AS role_version'
+    if by == "digest":
+        return (f'{select}, t."id" AS token_id, t."name" AS token_name, t."expires_at" <= %s AS token_expired, '
+                f'(t."last_used_at" IS NULL OR t."last_used_at" <= %s) AS token_use_due '
+                f'FROM "{users}" u JOIN "{api_tokens}" t ON t."user_id" = u."id" WHERE t."digest" = %s')
+    return f'{select} FROM "{users}" u WHERE u."id" = %s'
 
 
 def user_by_id(user_id):
     return next(iter(get_user_model()._default_manager.raw(users_sql("id"), [user_id])), None)
 
 
-def user_by_token(key: str):
-    return next(iter(get_user_model()._default_manager.raw(users_sql("key"), [key])), None)
+def user_by_token(secret: str, now):
+    """The token's user, with `token_id`, `token_name`, `token_expired` and `token_use_due`; None if no such token."""
+    params = [now, now - tokens.LAST_USED_STEP, tokens.digest_of(secret)]
+    return next(iter(get_user_model()._default_manager.raw(users_sql("digest"), params)), None)
 
 
 class CachedPermissionsBackend(ModelBackend):
@@ -88,16 +96,25 @@ class CachedPermissionsBackend(ModelBackend):
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
-    """DRF's, reading the token's user and the role version in one raw query (`request.auth` is the token by its
-    key, not read back)."""
+    """DRF's `Authorization: Token <secret>` (its documented `keyword`), checked against the user's ApiToken rows with
+    the user and the role version in one raw query; `request.auth` is the token (id, name and user; not read back).
+    A refusal is a 401 `{code, detail}`: `token_invalid` (unknown or revoked), `token_expired`, `user_inactive`."""
+
+    keyword = "Token"
 
     def authenticate_credentials(self, key):
-        user = user_by_token(key)
+        now = clock.now()
+        user = user_by_token(key, now)
         if user is None:
-            raise exceptions.AuthenticationFailed(_("Invalid token."))
+            raise exceptions.AuthenticationFailed(_("Invalid token."), code="token_invalid")
+        if user.token_expired:
+            raise exceptions.AuthenticationFailed(
+                _("This API token has expired. Issue a new one with your password."), code="token_expired")
         if not user.is_active:
-            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
-        return user, Token(key=key, user=user)
+            raise exceptions.AuthenticationFailed(_("User inactive or deleted."), code="user_inactive")
+        if user.token_use_due:
+            tokens.note_use(user.token_id, now)
+        return user, ApiToken(pk=user.token_id, user=user, name=user.token_name)
 
 
 def role_changed(action, **kwargs) -> None:

@@ -73,3 +73,7 @@ def forget_failures(request, user) -> None:
 def on_logged_in(sender, request, user, **kwargs) -> None:
     if request is not None and settings.AXES_ENABLED:
         forget_failures(request, user)
+    if request is not None and hasattr(request, "session"):
+        from .otp import remember
+
+        remember(request, user)  # whether this session owes a second factor (accounts/otp.py), decided at the login

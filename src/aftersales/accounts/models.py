@@ -4,6 +4,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.core.models import TimeStampedModel
@@ -113,6 +114,66 @@ class User(AbstractUser):
 
     def get_absolute_url(self):
         return reverse("accounts:staff_detail", args=[self.pk])
+
+    # A new password ends the user's API tokens (accounts/tokens.py, on the save); a hash upgrade at login (the same
+    # password, rehashed by `check_password` through `set_password`) does not.
+    password_replaced = False
+    rehashing = False
+
+    def set_password(self, raw_password):
+        super().set_password(raw_password)
+        self.password_replaced = self.password_replaced or not self.rehashing
+
+    def set_unusable_password(self):
+        super().set_unusable_password()
+        self.password_replaced = True
+
+    def check_password(self, raw_password):
+        self.rehashing = True
+        try:
+            return super().check_password(raw_password)
+        finally:
+            self.rehashing = False
+
+    async def acheck_password(self, raw_password):
+        self.rehashing = True
+        try:
+            return await super().acheck_password(raw_password)
+        finally:
+            self.rehashing = False
+
+
+class ApiToken(models.Model):
+    """Issue 20, point 1: one of a user's named API tokens, sent as `Authorization: Token <secret>`. Only the SHA-256
+    of the secret is kept (the secret has 160 random bits: no slow hash needed, and one indexed lookup finds it); the
+    secret is shown once, when the token is issued (accounts/tokens.py). A token works until `expires_at`, until its
+    owner revokes it (the row is deleted), changes their password or is deactivated."""
+
+    DEFAULT_NAME = gettext_noop("API login")  # a token from the password endpoint, unless the client names it
+
+    user = models.ForeignKey(User, models.CASCADE, related_name="api_tokens", verbose_name=_("user"))
+    name = models.CharField(_("name"), max_length=100)
+    digest = models.CharField(max_length=64, unique=True, editable=False)  # hex SHA-256 of the secret
+    created_at = models.DateTimeField(_("created"), editable=False)
+    expires_at = models.DateTimeField(_("expires"))
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)  # to the hour
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        constraints = [models.CheckConstraint(name="apitoken_expires_after_creation",
+                                              condition=Q(expires_at__gt=models.F("created_at")))]
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The name as shown: the endpoint's default name in the reader's language."""
+        return gettext(self.DEFAULT_NAME) if self.name == self.DEFAULT_NAME else self.name
+
+    def has_expired(self, now) -> bool:
+        return self.expires_at <= now
 
 
 class RoleVersion(models.Model):

@@ -1,7 +1,8 @@
 from django.contrib import admin
 
+from .forms import DeviceAdminForm
 from .models import Device, DeviceCategory, Manufacturer
 
 admin.site.register(DeviceCategory, list_display=["name", "code"])
 admin.site.register(Manufacturer, search_fields=["name"])
-admin.site.register(Device, search_fields=["serial_number", "name"], list_display=["name", "model", "serial_number", "project"], raw_id_fields=["project"])
+admin.site.register(Device, form=DeviceAdminForm, search_fields=["serial_number", "name"], list_display=["name", "model", "serial_number", "project"], raw_id_fields=["project"])

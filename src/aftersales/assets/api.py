@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from aftersales.core.api_base import ErrorOut, ScopedModelViewSet, ScopedPrimaryKeyField
 from aftersales.core.converters import ROW_ID_REGEX
 from aftersales.core.clock import today
+from aftersales.core.plausible import plausible_extra_kwargs
 from aftersales.customers.models import Project
 
 from . import importing
@@ -29,6 +30,9 @@ class DeviceSerializer(serializers.ModelSerializer):
             "warranty_end_override", "warranty_start", "manufacturer_warranty_end", "warranty_end", "warranty_state",
             "created_at", "updated_at",
         ]
+        # issue 20: the dates people send, 2000 to today + 10 years (core/plausible.py)
+        extra_kwargs = plausible_extra_kwargs(
+            "installed_on", "warranty_start_override", "manufacturer_warranty_end_override", "warranty_end_override")
 
     def get_warranty_state(self, device) -> str:
         return device.warranty_status(today()).state.value
@@ -102,10 +106,11 @@ class DeviceImportOut(serializers.Serializer):
 
 
 class DeviceImportErrorOut(serializers.Serializer):
-    """A bad field (file, project, dry_run) is answered DRF's way instead: {"<field>": ["message"]}."""
+    """The API's error body (ErrorOut); with invalid_rows also the counts and every row."""
 
-    code = serializers.CharField(required=False, help_text="invalid_file or invalid_rows.")
-    detail = serializers.CharField(required=False)
+    code = serializers.CharField(help_text="invalid (a bad field: file, project, dry_run), invalid_file or invalid_rows.")
+    detail = serializers.CharField()
+    fields = serializers.DictField(required=False, help_text="With invalid: the messages per field.")
     counts = ImportCountsOut(required=False)
     rows = ImportRowOut(many=True, required=False, help_text="With invalid_rows: every row, errors included.")
 

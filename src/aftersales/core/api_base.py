@@ -5,6 +5,7 @@ from contextvars import copy_context
 from functools import wraps
 
 from auditlog.context import set_actor
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS
@@ -16,9 +17,21 @@ from .rows import row_id
 from .scoping import visible
 
 
+ROW_ID_MAX = 2**63 - 1  # the databases' 64-bit keys: an id field's bound (a bigger number is an OverflowError in SQLite)
+
+
 class ErrorOut(serializers.Serializer):
-    code = serializers.CharField()
-    detail = serializers.CharField()
+    """The one error body of the API: every 4xx and 5xx answer under /api/."""
+
+    code = serializers.CharField(help_text="Stable, for programs: `invalid`, `not_found`, `permission_denied`, "
+                                           "`stale`, `illegal_transition`, `conflict`, `throttled`, `locked_out`, "
+                                           "`busy`, ….")
+    detail = serializers.CharField(help_text="One sentence for people, in the caller's language.")
+    fields = serializers.DictField(
+        required=False,
+        help_text="Validation errors only: the messages per field, `{\"field\": [\"message\"]}`, nested like the "
+                  "input (`{\"items\": [{}, {\"qty\": [\"…\"]}]}`); errors about no one field under "
+                  "`non_field_errors`.")
 
 
 class AuditActorMixin:
@@ -137,3 +150,58 @@ def requires(perm: str):
         return checked
 
     return decorate
+
+
+ERROR_RESPONSES = {  # status: (component name, description); every one answers ErrorOut
+    "400": ("BadRequest", "Not valid: `code` `invalid` with the messages per field in `fields`, or a body that "
+                          "cannot be parsed (`parse_error`), or a malformed request (`bad_request`)."),
+    "401": ("Unauthorized", "No valid credentials (`not_authenticated`, `authentication_failed`)."),
+    "403": ("Forbidden", "Not allowed for this user (`permission_denied`), or not logged in."),
+    "404": ("NotFound", "No such object among the caller's (another customer's looks the same), or no such page "
+                        "(`not_found`)."),
+    "406": ("NotAcceptable", "No representation matching the Accept header (`not_acceptable`)."),
+    "409": ("Conflict", "The change conflicts with the current state or with existing data (`stale`, "
+                        "`illegal_transition`, `conflict`)."),
+    "415": ("UnsupportedMediaType", "A body in a media type this operation does not read (`unsupported_media_type`)."),
+    "429": ("TooManyRequests", "Too many requests or failed logins (`throttled`, `locked_out`); see Retry-After."),
+    "500": ("ServerError", "A fault on the server's side (`server_error`)."),
+    "503": ("Busy", "The database is busy (`busy`); see Retry-After."),
+}
+WRITES = {"post", "put", "patch", "delete"}
+
+
+def document_errors(result, generator, request, public):
+    """drf-spectacular postprocessing hook: every operation documents the error answers it may give, all in the one
+    error body (ErrorOut), as shared responses (`#/components/responses/...`); answers an operation documents itself
+    (e.g. a 400 with more detail) are kept."""
+    components = result.setdefault("components", {})
+    components.setdefault("responses", {}).update({
+        name: {"description": description,
+               "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
+        for name, description in ERROR_RESPONSES.values()
+    })
+    for path in result.get("paths", {}).values():
+        for method, operation in path.items():
+            if method not in {"get", "head", "options", "post", "put", "patch", "delete"}:
+                continue
+            codes = {"400", "401", "403", "404", "406", "429", "500", "503"}
+            if method in WRITES:
+                codes |= {"409"}
+            if "requestBody" in operation or method in WRITES:
+                codes |= {"415"}
+            responses = operation.setdefault("responses", {})
+            for code in sorted(codes - set(responses)):
+                responses[code] = {"$ref": f"#/components/responses/{ERROR_RESPONSES[code][0]}"}
+    return result
+
+
+class LocalTimeField(OpenApiSerializerFieldExtension):
+    """A DRF TimeField is a wall-clock time, "08:30:00", with no UTC offset; OpenAPI's (JSON Schema's) `time` format is
+    RFC 3339's full-time, which needs one ("08:30:00+08:00"), so documenting it as `time` would make every answer
+    fail its own schema."""
+
+    target_class = "rest_framework.fields.TimeField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        return {"type": "string", "format": "partial-time", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?$",
+                "example": "08:30:00"}

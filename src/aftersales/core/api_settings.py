@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions, pagination, parsers, permissions
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
+from rest_framework.settings import api_settings
 
 from .busy import RETRY_AFTER_S, busy_body, is_busy
 from .errors import DomainError
@@ -67,6 +68,7 @@ class ModelPermissions(permissions.DjangoModelPermissions):
 
 
 def exception_handler(exc, context):
+    """Every error of the API answers one body (ErrorOut): `{"code", "detail", "fields"?}` — see `error_body`."""
     from rest_framework.views import exception_handler as drf_exception_handler
 
     if isinstance(exc, DjangoValidationError):
@@ -74,7 +76,7 @@ def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         body = {"code": exc.code, "detail": str(exc.message)}
         if exc.field:
-            body[exc.field] = [str(exc.message)]
+            body["fields"] = {exc.field: [str(exc.message)]}
         return Response(body, status=exc.status)
     if is_busy(exc):
         return Response(busy_body(), status=503, headers={"Retry-After": str(RETRY_AFTER_S)})
@@ -82,7 +84,51 @@ def exception_handler(exc, context):
         return Response({"code": "conflict", "detail": _("The change conflicts with existing data.")}, status=409)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)  # DRF's status, headers (Retry-After, WWW-Authenticate), rollback
+    if response is not None and isinstance(exc, exceptions.APIException):
+        response.data = error_body(exc)
+    return response
+
+
+def error_body(exc: exceptions.APIException) -> dict:
+    """The API's one error body for a DRF exception:
+
+    - `code`: what went wrong, stable for programs: `invalid` for any validation error, else DRF's code
+      (`parse_error`, `not_authenticated`, `authentication_failed`, `permission_denied`, `not_found`,
+      `method_not_allowed`, `not_acceptable`, `unsupported_media_type`, `throttled`, …).
+    - `detail`: one sentence for people. For a validation error: the first error that is not about one field (e.g. "The
+      shift cannot end before it starts."), else the only message when there is one, else "Check the fields marked.".
+    - `fields` (validation errors only): DRF's messages per field, `{"field": ["message", …]}`, nested as the input
+      is (`{"address": {"city": [...]}}`, `{"items": [{}, {"qty": [...]}]}`); errors about no one field stay in it
+      under `non_field_errors`, so `fields` keeps every message.
+    """
+    if not isinstance(exc, exceptions.ValidationError):
+        code = exc.get_codes()
+        return {"code": code if isinstance(code, str) else exc.default_code,
+                "detail": str(exc.detail if isinstance(exc.detail, str) else exc.default_detail)}
+    errors = exc.detail
+    if isinstance(errors, dict):
+        fields = errors
+    elif isinstance(errors, list) and errors:  # raise ValidationError("…") or ValidationError(["…"]): about no field
+        fields = {api_settings.NON_FIELD_ERRORS_KEY: errors}
+    else:
+        fields = {api_settings.NON_FIELD_ERRORS_KEY: [str(errors or exc.default_detail)]}
+    general = [str(message) for message in messages(fields.get(api_settings.NON_FIELD_ERRORS_KEY, []))]
+    every = [str(message) for message in messages(fields)]
+    detail = general[0] if general else every[0] if len(every) == 1 else _("Check the fields marked.")
+    return {"code": "invalid", "detail": detail, "fields": fields}
+
+
+def messages(errors):
+    """The messages of a DRF error structure (dicts of lists of messages, nested), in order."""
+    if isinstance(errors, dict):
+        for value in errors.values():
+            yield from messages(value)
+    elif isinstance(errors, list):
+        for value in errors:
+            yield from messages(value)
+    elif errors is not None:
+        yield errors
 
 
 class VerbPermissions(ModelPermissions):

@@ -14,7 +14,7 @@ class CoreConfig(AppConfig):
         from .converters import RowIdConverter
 
         register_converter(RowIdConverter, "id")  # before any URLconf is read
-        from . import heartbeat_tasks  # noqa: F401 - the worker's heartbeat for /health/ (core/health.py)
+        from . import heartbeat_tasks, idempotency_tasks  # noqa: F401 - periodic tasks of this app
         from django.db.backends.signals import connection_created
 
         from .sqlite_checkpoints import start_for_connection

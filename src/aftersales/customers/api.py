@@ -6,6 +6,7 @@ from rest_framework.response import Response
 
 from aftersales.accounts.models import Branch
 from aftersales.core.api_base import ErrorOut, ScopedModelViewSet, ScopedPrimaryKeyField
+from aftersales.core.plausible import plausible_extra_kwargs
 
 from . import services
 from .filters import CustomerFilter, ProjectFilter
@@ -37,6 +38,7 @@ class MilestoneSerializer(serializers.ModelSerializer):
         fields = ["id", "project", "kind", "contract_deadline", "extension_days", "extended_deadline",
                   "actual_date", "place", "notes", "extensions"]
         read_only_fields = ["extension_days"]
+        extra_kwargs = plausible_extra_kwargs("contract_deadline", "actual_date")  # issue 20: 2000 to today + 10 years
 
 
 class ProjectSerializer(serializers.ModelSerializer):
@@ -48,6 +50,7 @@ class ProjectSerializer(serializers.ModelSerializer):
         fields = ["id", "customer", "branch", "name", "contract_number", "site_address", "latitude", "longitude",
                   "contract_signed_on", "service_starts_on", "service_ends_on", "manufacturer_warranty_months",
                   "integrator_warranty_months", "accepted_on", "created_at", "updated_at"]
+        extra_kwargs = plausible_extra_kwargs("contract_signed_on", "service_starts_on", "service_ends_on")  # issue 20
 
     def validate(self, data):
         starts = data.get("service_starts_on", getattr(self.instance, "service_starts_on", None))

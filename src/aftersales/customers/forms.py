@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aftersales.accounts.roles import CUSTOMER_USER
 from aftersales.core.forms import ScopedModelForm, style_fields
+from aftersales.core.plausible import plausible_form_fields
 
 from .models import Customer, DeadlineExtension, Milestone, Project
 
@@ -25,6 +26,7 @@ class ProjectForm(ScopedModelForm):
             "manufacturer_warranty_months", "integrator_warranty_months",
         ]
         widgets = {f: forms.DateInput() for f in ["contract_signed_on", "service_starts_on", "service_ends_on"]}
+        field_classes = plausible_form_fields("contract_signed_on", "service_starts_on", "service_ends_on")  # issue 20
 
     def clean(self):
         data = super().clean()
@@ -39,6 +41,7 @@ class MilestoneForm(ScopedModelForm):
         model = Milestone
         fields = ["kind", "contract_deadline", "actual_date", "place", "notes"]
         widgets = {"contract_deadline": forms.DateInput(), "actual_date": forms.DateInput()}
+        field_classes = plausible_form_fields("contract_deadline", "actual_date")  # issue 20
 
 
 class DeadlineExtensionForm(ScopedModelForm):

@@ -11,8 +11,8 @@ from aftersales.core.api_base import ErrorOut
 DESK_PERM = "service.handle_request"  # the triage and unmatched-alarms pages
 
 ERRORS = {
-    400: OpenApiResponse(ErrorOut, description="Not valid: field messages (`{\"field\": [\"…\"]}`), or `code` and "
-                                               "`detail` with the field named; nothing written."),
+    400: OpenApiResponse(ErrorOut, description="Not valid: `code` `invalid`, and the messages per field in `fields` "
+                                               "(`{\"field\": [\"…\"]}`); nothing written."),
     403: OpenApiResponse(ErrorOut, description="Not allowed for this user."),
     404: OpenApiResponse(ErrorOut, description="No such object among the caller's (another customer's or branch's "
                                                "looks the same)."),

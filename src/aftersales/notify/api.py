@@ -8,7 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from aftersales.core.api_base import AuditActorMixin, ErrorOut
+from aftersales.core.api_base import ROW_ID_MAX, AuditActorMixin, ErrorOut
 
 from . import selectors, services
 from .models import OutboxMessage
@@ -23,7 +23,8 @@ class NotificationOut(serializers.ModelSerializer):
 
 
 class MarkReadIn(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=500)
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=ROW_ID_MAX), required=False,
+                                max_length=500)
     all = serializers.BooleanField(default=False)
 
     def validate(self, data):
@@ -43,7 +44,7 @@ class OutboxMessageOut(serializers.ModelSerializer):
 
 
 class RetryIn(serializers.Serializer):
-    id = serializers.IntegerField(min_value=1)
+    id = serializers.IntegerField(min_value=1, max_value=ROW_ID_MAX)
 
 
 def _bool_param(request, name: str) -> bool | None:

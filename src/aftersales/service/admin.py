@@ -1,5 +1,8 @@
+from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
+
+from aftersales.core.plausible import implausible_year_message, plausible_form_fields, plausible_year, validate_plausible
 
 from . import calendar_store as calendars
 from .models import (
@@ -8,8 +11,42 @@ from .models import (
 )
 
 
+class CalendarDayForm(forms.ModelForm):
+    """A day typed by an administrator: 2000 to today + 10 years (issue 20), like every date people enter."""
+
+    class Meta:
+        model = CalendarDay
+        fields = "__all__"
+        field_classes = plausible_form_fields("day")
+
+
+class HolidayYearForm(forms.ModelForm):
+    class Meta:
+        model = HolidayYear
+        fields = "__all__"
+
+    def clean_year(self):
+        year = self.cleaned_data["year"]
+        if year is not None and not plausible_year(year):
+            raise forms.ValidationError(implausible_year_message(), code="implausible_date")
+        return year
+
+
+class ServiceRequestAdminForm(forms.ModelForm):
+    class Meta:
+        model = ServiceRequest
+        fields = "__all__"
+
+    def clean_scheduled_for(self):
+        """The admin's split date/time widget keeps its own field class: the rule is applied here instead."""
+        value = self.cleaned_data.get("scheduled_for")
+        validate_plausible(value)
+        return value
+
+
 class CalendarDayInline(admin.TabularInline):
     model = CalendarDay
+    form = CalendarDayForm
     extra = 1
     fields = ["day", "kind", "name"]
 
@@ -24,6 +61,7 @@ class WorkCalendarAdmin(admin.ModelAdmin):
 class CalendarDayAdmin(admin.ModelAdmin):
     """The public calendar (no service calendar) and closure days: add 2027 when the State Council publishes it."""
 
+    form = CalendarDayForm
     list_display = ["day", "kind", "name", "calendar"]
     list_filter = ["kind", "calendar"]
     date_hierarchy = "day"
@@ -31,6 +69,7 @@ class CalendarDayAdmin(admin.ModelAdmin):
 
 @admin.register(HolidayYear)
 class HolidayYearAdmin(admin.ModelAdmin):
+    form = HolidayYearForm
     list_display = ["year", "source"]
     actions = ["import_from_chinese_calendar"]
 
@@ -79,6 +118,7 @@ class TimelineInline(admin.TabularInline):
 
 @admin.register(ServiceRequest)
 class ServiceRequestAdmin(admin.ModelAdmin):
+    form = ServiceRequestAdminForm
     list_display = ["number", "title", "state", "priority", "customer", "next_due_at", "escalation_level"]
     list_filter = ["state", "priority", "branch"]
     search_fields = ["number", "title"]

@@ -17,13 +17,13 @@ from aftersales.core import clock
 from aftersales.core.api_base import AuditActorMixin, ErrorOut, ScopedPrimaryKeyField, require_perm, requires
 from aftersales.core.api_settings import JSONParser, VerbPermissions
 from aftersales.core.filters import ScopedChoiceFilter
-from aftersales.core.plausible import validate_plausible
+from aftersales.core.plausible import PlausibleDateTimeSerializerField, validate_plausible
 from aftersales.core.rows import api_row, api_rows, api_value, row_id
 from aftersales.core import scoping
 from aftersales.core.scoping import EVERYTHING, Scope, get_visible_or_404, visible
 from aftersales.customers.models import Customer, Project
 
-from . import dispatching, selectors, verbs
+from . import attachments, dispatching, selectors, verbs
 from .actions import permission_of
 from .models import (
     OPEN_STATES, Attachment, Channel, IncidentReport, Priority, ServiceMode, ServiceRequest, State, Target, TimelineEvent, WorkOrder,
@@ -142,6 +142,20 @@ def request_out(pk, user=None) -> dict:
     return {name: out[name] for name in RequestOut.Meta.fields}
 
 
+class UploadsField(serializers.ListField):
+    """Several files under one name (multipart/form-data): counted, size- and type-checked like every upload
+    (attachments.check_uploads), so a bad file is a 400 naming the field and nothing is written."""
+
+    def __init__(self, **kwargs):
+        super().__init__(child=serializers.FileField(), **kwargs)
+
+    def to_internal_value(self, data):
+        uploads = super().to_internal_value(data)
+        if errors := attachments.check_uploads(uploads):
+            raise serializers.ValidationError(errors)
+        return uploads
+
+
 class OpenRequestIn(serializers.Serializer):
     project = ScopedPrimaryKeyField(queryset=Project.objects.all())
     priority = serializers.ChoiceField(choices=Priority.choices)
@@ -153,6 +167,9 @@ class OpenRequestIn(serializers.Serializer):
     reporter_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
     reporter_phone = serializers.CharField(required=False, allow_blank=True, default="", max_length=40)
     customer_rank = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=99)
+    attachments = UploadsField(required=False, default=list,
+                               help_text="Files stored with the request, in the same transaction (multipart/form-data): "
+                                         "images, PDF, ZIP or text logs, at most 10 files of 10 MB each.")
 
 
 class VersionIn(serializers.Serializer):
@@ -163,7 +180,7 @@ class VersionIn(serializers.Serializer):
 class ReplyIn(VersionIn):
     mode = serializers.ChoiceField(choices=ServiceMode.choices)
     plan = serializers.CharField()
-    scheduled_for = serializers.DateTimeField(required=False, allow_null=True)
+    scheduled_for = PlausibleDateTimeSerializerField(required=False, allow_null=True)
 
 
 class DispatchIn(VersionIn):
@@ -243,7 +260,7 @@ class SuggestionOut(serializers.Serializer):
 
 
 class AttachmentsIn(serializers.Serializer):
-    files = serializers.ListField(child=serializers.FileField(), min_length=1)
+    files = UploadsField(min_length=1)
 
 
 class AttachmentOut(serializers.ModelSerializer):
@@ -294,6 +311,7 @@ class ServiceRequestViewSet(AuditActorMixin, mixins.ListModelMixin, mixins.Retri
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         fields.setdefault("channel", Channel.PORTAL if request.user.customer_id else Channel.PHONE)
+        fields["uploads"] = fields.pop("attachments", [])
         created = verbs.open_request(by=request.user, **fields)
         # Answered from what the verb wrote, formatted as request_out() formats what it reads.
         out = api_row({name: created.serializable_value(name) for name in _REQUEST_FIELDS})
@@ -329,7 +347,7 @@ class ServiceRequestViewSet(AuditActorMixin, mixins.ListModelMixin, mixins.Retri
         return self._out(verbs.dispatch(request=self._request(), by=request.user, **data.validated_data))
 
     @extend_schema(responses={200: SuggestionOut(many=True), **ERRORS})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)  # a short ranked list, never paged
     @requires("service.handle_request")
     def suggestions(self, request, pk=None):
         """SRQ-6: engineers ranked by duty, specialty, distance and load, with the reasons."""
@@ -434,7 +452,7 @@ class ServiceRequestViewSet(AuditActorMixin, mixins.ListModelMixin, mixins.Retri
 
     @extend_schema(methods=["GET"], responses={200: AttachmentOut(many=True)})
     @extend_schema(methods=["POST"], request={"multipart/form-data": AttachmentsIn}, responses={201: AttachmentOut(many=True), **ERRORS})
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)  # all of them, never paged
     def attachments(self, request, pk=None):
         """Screenshots, photos and logs: type sniffed from the content, size-limited, downloaded only through
         the scoped page."""

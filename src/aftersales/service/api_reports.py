@@ -8,7 +8,7 @@
 import re
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import BasePermission
@@ -40,6 +40,7 @@ class ComplianceRowOut(serializers.Serializer):
     p90_minutes = serializers.FloatField(allow_null=True, help_text="Nearest-rank 90th percentile of the same.")
 
 
+@extend_schema_serializer(many=False)  # one summary object, although DRF names the route's action `list`
 class ComplianceOut(serializers.Serializer):
     start = serializers.DateTimeField()
     end = serializers.DateTimeField(help_text="Exclusive.")

@@ -12,6 +12,7 @@ from aftersales.core.errors import DomainError
 from .models import Attachment
 
 MAX_BYTES = 10 * 1024 * 1024
+MAX_FILES = 10  # files in one upload: a form, a create through the API, the attachments endpoint
 SIGNATURES = [  # magic bytes -> content type; the name's extension is never trusted
     (b"\x89PNG\r\n\x1a\n", "image/png"),
     (b"\xff\xd8\xff", "image/jpeg"),
@@ -46,6 +47,20 @@ def check_upload(upload) -> str:
         raise DomainError(_("%(name)s is not an accepted file type (images, PDF, ZIP or text logs).") % {"name": upload.name},
                           field="attachments")
     return content_type
+
+
+def check_uploads(uploads) -> list[str]:
+    """The checks of one upload of several files: their count, then each file's size and type. Every message, so a
+    form or a serializer field shows them all; none means the files may be stored."""
+    if len(uploads) > MAX_FILES:
+        return [_("Attach at most %(n)s files.") % {"n": MAX_FILES}]
+    errors = []
+    for upload in uploads:
+        try:
+            check_upload(upload)
+        except DomainError as error:
+            errors.append(str(error.message))
+    return errors
 
 
 def store(request, upload, *, by) -> Attachment:

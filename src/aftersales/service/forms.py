@@ -12,7 +12,6 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -23,17 +22,17 @@ from aftersales.assets.models import Device
 from aftersales.core.errors import DomainError
 from aftersales.core.filters import ScopedChoiceFilter, StyledFilterSet
 from aftersales.core.forms import style_fields
+from aftersales.core.plausible import PlausibleDateTimeField, validate_plausible
 from aftersales.core.scoping import SEE_ALL_BRANCHES, visible
 from aftersales.customers.models import Customer, Project
 
 from . import attachments
 from .models import OPEN_STATES, Channel, Priority, ServiceMode, ServiceRequest, State, WorkResult
 
-MAX_FILES = 10
+MAX_FILES = attachments.MAX_FILES
 SIGNATURE_MAX_BYTES = 1024 * 1024
 DESK_CHANNELS = [Channel.PHONE, Channel.ONSITE, Channel.REMOTE, Channel.EMAIL]
 SATISFACTION_CHOICES = [(n, str(n)) for n in range(5, 0, -1)]
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)  # the request list's date filters
 
 
 # ------------------------------------------------------------------------------------------ uploads
@@ -59,13 +58,7 @@ class MultipleFileField(forms.FileField):
         if len(uploads) > MAX_FILES:
             raise forms.ValidationError(_("Attach at most %(n)s files.") % {"n": MAX_FILES})
         cleaned = [super(MultipleFileField, self).clean(upload, initial) for upload in uploads]
-        errors = []
-        for upload in cleaned:
-            try:
-                attachments.check_upload(upload)
-            except DomainError as error:
-                errors.append(error.message)
-        if errors:
+        if errors := attachments.check_uploads(cleaned):
             raise forms.ValidationError(errors)
         return cleaned
 
@@ -179,10 +172,11 @@ class DeskFilter(StyledFilterSet):
 
 
 def opened_day_filter(label):
-    """A local (Asia/Shanghai) calendar day of `created_at`; bounded so the day's midnight is a valid datetime."""
+    """A local (Asia/Shanghai) calendar day of `created_at`; the one date rule (core/plausible.py) keeps the day's
+    midnight a valid datetime, as on the API's filters."""
     return django_filters.DateFilter(method="opened_between", label=label,
                                      widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-                                     validators=[MinValueValidator(FIRST_DAY), MaxValueValidator(LAST_DAY)])
+                                     validators=[validate_plausible])
 
 
 def local_midnight(day: date) -> datetime:
@@ -243,9 +237,9 @@ class CustomerOrderForm(forms.Form):
 class ReplyForm(VersionForm):
     mode = radio(ServiceMode.choices, label=_("Service mode"))
     plan = forms.CharField(label=_("Service plan"), widget=forms.Textarea)
-    scheduled_for = forms.DateTimeField(label=_("Scheduled for"), required=False,
-                                        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-                                        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
+    scheduled_for = PlausibleDateTimeField(label=_("Scheduled for"), required=False,
+                                           widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+                                           input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
 
 
 class DispatchForm(VersionForm):
@@ -358,18 +352,18 @@ class SatisfactionForm(StyledForm):
     satisfaction = forms.TypedChoiceField(label=_("Satisfaction"), choices=SATISFACTION_CHOICES, coerce=int,
                                           widget=forms.RadioSelect, required=False, empty_value=None)
     comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ConfirmForm(WorkOrderDecisionForm, SatisfactionForm):
+    pass
+
+
 class RateForm(WorkOrderDecisionForm):
     """Issue 21 §4: the stars given later, when the confirmation had none."""
 
     satisfaction = forms.TypedChoiceField(label=_("Satisfaction"), choices=SATISFACTION_CHOICES, coerce=int,
                                           widget=forms.RadioSelect)
     comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-
-
-
-
-class ConfirmForm(WorkOrderDecisionForm, SatisfactionForm):
-    pass
 
 
 class RejectForm(WorkOrderDecisionForm):

@@ -16,6 +16,7 @@ from datetime import date
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from aftersales.core.plausible import implausible_message, is_plausible
 from aftersales.core.scoping import visible
 from aftersales.customers.models import Project
 
@@ -124,6 +125,15 @@ def _clean_row(source: SourceRow) -> RowPlan:
                     _("Cannot read the date %(value)s in %(column)s; write it like 2024-03-15.")
                     % {"value": cell_text(raw), "column": column.header}
                 )
+            else:
+                value = row.values[field_name]
+                if value is not None and not is_plausible(value):  # issue 20: the one date rule, as in the form
+                    row.values[field_name] = None
+                    row.errors.append(
+                        _("The date %(value)s in %(column)s is not plausible.") % {"value": value.isoformat(),
+                                                                                  "column": column.header}
+                        + " " + implausible_message()
+                    )
         else:
             row.values[field_name] = cell_text(raw)
     for column in COLUMNS:

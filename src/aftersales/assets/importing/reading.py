@@ -74,8 +74,13 @@ def _xlsx_rows(data: bytes):
 
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            # The sizes the archive declares bound what reading it can produce (zipfile stops there and checks the
+            # CRC), so a zip bomb is refused here by what it is, not as a large upload.
             if sum(info.file_size for info in archive.infolist()) > MAX_UNZIPPED_BYTES:
-                raise _too_big()
+                raise ImportFileError(
+                    _("The file expands to more than %(mb)d MB when unpacked, so it is not a valid spreadsheet.")
+                    % {"mb": MAX_UNZIPPED_BYTES // 2**20}
+                )
     except zipfile.BadZipFile:
         raise ImportFileError(_("The file is not a valid .xlsx workbook.")) from None
     try:

@@ -187,7 +187,7 @@ class KeyFilter(filters.FilterSet):
 
 class KeyOut(serializers.ModelSerializer):
     customer_name = serializers.CharField(source="customer.name")
-    project_name = serializers.CharField(source="project.name", default=None)
+    project_name = serializers.CharField(source="project.name", default=None, allow_null=True)  # a customer-wide key
     created_by = serializers.CharField(source="created_by.display_name")
 
     class Meta:

@@ -3,6 +3,13 @@
 Authenticated by an integration key only (`Authorization: Bearer <key>` or `X-Aftersales-Key: <key>`),
 never by a session or a user token; no CSRF. A wrong, missing or inactive key is a 401 and writes nothing.
 The rules live in `receiving`; this module parses, validates (400, nothing written) and answers.
+
+An implausible event time (issue 20's one date rule, core/plausible.py: before 2000 or more than ten years ahead)
+is a device clock that lost its setting (1970 after a power cut) or a garbled field (9999),
+and those devices are the ones raising alarms. Refusing the event would lose the alarm (a monitoring system rarely
+retries a 400), and using the time would order it before every recovery (a raise "older" than the last clear is
+ignored). So the event is accepted with the receipt time, as `receiving` already does for a clock that is ahead, the
+original stays in the stored payload (`AlarmEvent.payload["time"]`), and the answer's `detail` says so.
 """
 
 import re
@@ -19,6 +26,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from aftersales.core.api_settings import JSONParser
+from aftersales.core.plausible import is_plausible
 
 from ..api_base import RequestRefOut, request_ref
 from ..models import AlarmOutcome, IntegrationKey
@@ -122,7 +130,9 @@ class AlarmEventIn(serializers.Serializer):
     state = serializers.ChoiceField(choices=[("raised", "raised"), ("cleared", "cleared")])
     time = OffsetDateTimeField(required=False, allow_null=True,
                                help_text="When it happened, ISO 8601 with offset. Default: when we receive it. "
-                                         "Decides the order of raise and clear.")
+                                         "Decides the order of raise and clear. A time before 2000 or more than ten "
+                                         "years ahead (a device clock that lost its setting) is replaced by the "
+                                         "receipt time; the answer's detail says so.")
     detail = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")
 
     def validate_type(self, value):
@@ -130,6 +140,29 @@ class AlarmEventIn(serializers.Serializer):
         if not TYPE_SLUG.match(slug):
             raise serializers.ValidationError(_("Use a lower-case name of letters, digits and “_”, e.g. video_loss."))
         return slug
+
+    def to_internal_value(self, data):
+        """An implausible `time` (see the module's docstring) is read as none: the receipt time is used. It is
+        checked on the time as written, before the conversion to our zone, which would overflow on 9999-12-31."""
+        original = implausible_time(data.get("time")) if isinstance(data, dict) else None
+        if original is None:
+            return super().to_internal_value(data)
+        validated = super().to_internal_value({name: value for name, value in data.items() if name != "time"})
+        validated["time"], validated["implausible_time"] = None, original
+        return validated
+
+
+def implausible_time(value) -> str | None:
+    """`value` if it is a readable time with its offset outside the date rule, else None (the field decides)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = parse_datetime(value.strip())
+    except ValueError:
+        return None
+    if parsed is None or parsed.tzinfo is None or is_plausible(parsed):
+        return None
+    return value
 
 
 def to_input(validated: dict, raw: dict) -> receiving.AlarmInput:
@@ -168,7 +201,8 @@ class AlarmBatchOut(serializers.Serializer):
 class InvalidOut(serializers.Serializer):
     code = serializers.CharField()
     detail = serializers.CharField()
-    errors = serializers.JSONField(help_text="Field messages: an object for one event, a list (one per item) for a batch.")
+    errors = serializers.JSONField(required=False,  # absent when the request is refused before its events are read
+                                   help_text="Field messages: an object for one event, a list (one per item) for a batch.")
 
 
 class ProblemOut(serializers.Serializer):
@@ -247,8 +281,13 @@ SCHEMA = extend_schema(
 
 # ------------------------------------------------------------------------------------------ the endpoint
 
-def answer(result: receiving.Result, data: receiving.AlarmInput) -> tuple[int, dict]:
-    body = {"event": result.event.pk, "outcome": result.outcome, "detail": result.message,
+def answer(result: receiving.Result, data: receiving.AlarmInput, implausible: str | None = None) -> tuple[int, dict]:
+    detail = result.message
+    if implausible:
+        detail = " ".join(part for part in (str(detail or ""), _(
+            "The event time %(time)s is not plausible (the source's clock is wrong); the receipt time is used.")
+            % {"time": implausible}) if part)
+    body = {"event": result.event.pk, "outcome": result.outcome, "detail": detail,
             "request": request_ref(result.request)}
     if result.outcome == AlarmOutcome.UNMATCHED:
         return 422, {"code": "unknown_device", **body, "device": (data.payload or {}).get("device")}
@@ -284,7 +323,7 @@ class AlarmEventViewSet(viewsets.ViewSet):
             return self._invalid(_("Send at least one event."), [])
         if len(items) > MAX_BATCH:
             return self._invalid(_("Send at most %(n)s events at once.") % {"n": MAX_BATCH}, [])
-        parsed, errors = [], []
+        parsed, errors, implausible = [], [], []
         for item in items:
             if not isinstance(item, dict):
                 errors.append({"non_field_errors": [_("Each event is a JSON object.")]})
@@ -293,6 +332,7 @@ class AlarmEventViewSet(viewsets.ViewSet):
             if serializer.is_valid():
                 errors.append({})
                 parsed.append(to_input(serializer.validated_data, item))
+                implausible.append(serializer.validated_data.get("implausible_time"))
             else:
                 errors.append(serializer.errors)
         if any(errors):
@@ -302,7 +342,7 @@ class AlarmEventViewSet(viewsets.ViewSet):
             return self._invalid(_("The event is not valid; nothing was written."), errors[0])
         key = request.auth
         keys.touch(key)
-        answers = [answer(receiving.receive(key, data), data) for data in parsed]
+        answers = [answer(receiving.receive(key, data), data, wrong) for data, wrong in zip(parsed, implausible)]
         if not batch:
             status, out = answers[0]
             return Response(out, status=status)

@@ -10,10 +10,16 @@ A crash after 2 and before 3 leaves the message in the mailbox; the next poll st
 unique Message-ID, and acknowledges it: nothing lost, nothing twice. A message whose processing failed stays
 in the mailbox (unflagged) so the next poll tries it again; after `ingest.MAX_ATTEMPTS` it is REJECTED and
 acknowledged. The mailbox must be dedicated to the service: everything in it is read and removed.
+
+A message larger than AFTERSALES_MAIL_MAX_BYTES is not read: its size and header come first (RFC822.SIZE,
+BODY.PEEK[HEADER]), a REJECTED row records who sent what and why, and the message is moved to the archive mailbox
+when there is one, else left in the mailbox for a person (each poll then costs its header only). The body fetch is
+bounded too (a partial fetch of at most the limit and one byte), should a server misreport the size.
 """
 
 import imaplib
 import logging
+import re
 import ssl
 from dataclasses import dataclass, field
 
@@ -27,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 BATCH = 200  # messages per poll; the rest waits for the next one
 TIMEOUT = 60  # seconds for the connection and each command
+SIZE = re.compile(rb"RFC822\.SIZE (\d+)", re.IGNORECASE)
 
 
 @dataclass
@@ -35,7 +42,8 @@ class PollResult:
     stored: int = 0  # new rows written
     duplicates: int = 0  # already stored (an earlier poll crashed before acknowledging, or a second copy)
     acknowledged: int = 0  # flagged/moved after their commit
-    kept: list = field(default_factory=list)  # UIDs left in the mailbox for the next poll (processing failed)
+    kept: list = field(default_factory=list)  # UIDs left in the mailbox for the next poll (processing failed, too large)
+    too_large: int = 0  # above AFTERSALES_MAIL_MAX_BYTES: not read, recorded as rejected
 
 
 def configured() -> bool:
@@ -76,6 +84,33 @@ def _message_bytes(data) -> bytes | None:
     return None
 
 
+def _size_and_header(connection: imaplib.IMAP4, uid: str) -> tuple[int | None, bytes]:
+    """The message's size as the server states it (None if it does not) and its header block."""
+    data = _ok(connection.uid("FETCH", uid, "(RFC822.SIZE BODY.PEEK[HEADER])"), "FETCH")
+    size = None
+    for item in data or []:
+        for part in (item[:1] if isinstance(item, tuple) else (item,)):
+            if isinstance(part, (bytes, bytearray)) and (found := SIZE.search(part)):
+                size = int(found.group(1))
+    return size, ingest.header_of(_message_bytes(data) or b"")
+
+
+def _set_aside(connection, uid: str, header: bytes, *, size, max_bytes: int, mailbox: str, archive: str,
+               result: PollResult) -> bool:
+    """A message above the limit: recorded (header only) as rejected; moved to the archive, else left where it is.
+    True if the mailbox was changed (an expunge is due)."""
+    _mail, created = ingest.store_too_large(header, size=size, limit=max_bytes, source=f"imap:{mailbox}"[:100])
+    result.stored += created
+    result.too_large += 1
+    if archive:
+        acknowledge(connection, uid, archive=archive)
+        result.acknowledged += 1
+        return True
+    logger.warning("IMAP message %s of %s is larger than %s bytes: not read, left in the mailbox", uid, mailbox, max_bytes)
+    result.kept.append(uid)
+    return False
+
+
 def poll(*, connection: imaplib.IMAP4 | None = None, limit: int = BATCH) -> PollResult:
     """Read the configured mailbox once. `connection`: an IMAP4 object (tests pass a fake)."""
     own = connection is None
@@ -89,12 +124,22 @@ def poll(*, connection: imaplib.IMAP4 | None = None, limit: int = BATCH) -> Poll
         uids = [uid for uid in b" ".join(part for part in uids if part).split() if uid.isdigit()][:limit]
         result.seen = len(uids)
         acknowledged = False
+        max_bytes = ingest.max_bytes()
         for uid in uids:
             uid = uid.decode()
-            raw = _message_bytes(_ok(connection.uid("FETCH", uid, "(BODY.PEEK[])"), "FETCH"))
+            size, header = _size_and_header(connection, uid)
+            if size is not None and size > max_bytes:
+                acknowledged |= _set_aside(connection, uid, header, size=size, max_bytes=max_bytes, mailbox=mailbox,
+                                           archive=archive, result=result)
+                continue
+            raw = _message_bytes(_ok(connection.uid("FETCH", uid, f"(BODY.PEEK[]<0.{max_bytes + 1}>)"), "FETCH"))
             if raw is None:
                 logger.warning("IMAP message %s of %s: no content in the FETCH answer; left in the mailbox", uid, mailbox)
                 result.kept.append(uid)
+                continue
+            if len(raw) > max_bytes:  # the server did not state the size, or stated it wrong
+                acknowledged |= _set_aside(connection, uid, ingest.header_of(raw), size=size, max_bytes=max_bytes,
+                                           mailbox=mailbox, archive=archive, result=result)
                 continue
             mail, created = ingest.store(raw, source=f"imap:{mailbox}"[:100])
             result.stored += created
@@ -144,5 +189,6 @@ def acknowledge(connection: imaplib.IMAP4, uid: str, *, archive: str = "") -> No
 
 def describe(result: PollResult) -> str:
     return (f"{result.seen} found, {result.stored} new, {result.duplicates} already stored, "
-            f"{result.acknowledged} acknowledged, {len(result.kept)} left for the next poll")
+            f"{result.acknowledged} acknowledged, {len(result.kept)} left for the next poll"
+            + (f", {result.too_large} larger than the limit (not read)" if result.too_large else ""))
 

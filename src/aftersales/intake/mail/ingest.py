@@ -8,6 +8,7 @@ import re
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -15,11 +16,88 @@ from aftersales.core import clock
 
 from ..models import InboundMail, MailState
 from . import routing
-from .parsing import message_id_of
+from .parsing import MalformedMail, message_id_of, parse
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5  # processing errors before a stored message is given up as REJECTED
+DEFAULT_MAX_BYTES = 25 * 1024 * 1024
+READ_CHUNK = 1024 * 1024
+
+
+class MessageTooLarge(Exception):
+    """A message above AFTERSALES_MAIL_MAX_BYTES: never read further, never stored whole."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        super().__init__(too_large_text(limit))
+
+
+def max_bytes() -> int:
+    """AFTERSALES_MAIL_MAX_BYTES: the largest message read, through the pipe or from the mailbox."""
+    return int(getattr(settings, "AFTERSALES_MAIL_MAX_BYTES", DEFAULT_MAX_BYTES) or DEFAULT_MAX_BYTES)
+
+
+def too_large_text(limit: int) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        return _("The message is larger than %(limit)s, the most this service accepts by mail. Send large files "
+                 "another way (e.g. a link), or split them over several messages.") % {"limit": filesizeformat(limit)}
+
+
+def read_message(stream, limit: int | None = None) -> bytes:
+    """One message from a byte stream (an MTA pipe), reading at most `limit` + 1 bytes: MessageTooLarge beyond."""
+    limit = max_bytes() if limit is None else limit
+    chunks, left = [], limit + 1
+    while left > 0:
+        chunk = stream.read(min(left, READ_CHUNK))
+        if not chunk:
+            break
+        if isinstance(chunk, str):
+            chunk = chunk.encode("utf-8", errors="surrogateescape")
+        chunks.append(chunk)
+        left -= len(chunk)
+    raw = b"".join(chunks)
+    if len(raw) > limit:
+        raise MessageTooLarge(limit)
+    return raw
+
+
+def header_of(raw: bytes) -> bytes:
+    """The header block of a message (or of its first bytes): everything before the first empty line."""
+    for separator in (b"\r\n\r\n", b"\n\n"):
+        end = raw.find(separator)
+        if end >= 0:
+            return raw[:end + len(separator)]
+    return raw
+
+
+def store_too_large(header: bytes, *, size: int | None, limit: int, source: str) -> tuple[InboundMail, bool]:
+    """A message above the limit, read no further than its header: a REJECTED row says who sent what and why, so
+    the desk can ask for it another way. The message itself stays where it is (the mailbox or its archive)."""
+    message_id = message_id_of(header)
+    existing = InboundMail.objects.filter(message_id=message_id).first()
+    if existing is not None:
+        return existing, False
+    try:
+        parsed = parse(header)
+        sender, subject = parsed.sender[:255], parsed.subject[:500]
+    except MalformedMail:
+        sender, subject = "", ""
+    reason = too_large_text(limit)
+    if size is not None:
+        with translation.override(settings.LANGUAGE_CODE):
+            reason += " " + _("It has %(size)s and was not read; only its header is kept here.") % {
+                "size": filesizeformat(size)}
+    try:
+        with transaction.atomic():
+            mail = InboundMail.objects.create(
+                message_id=message_id, raw=bytes(header), source=source[:100], received_at=clock.now(),
+                from_address=sender, subject=subject, state=MailState.REJECTED, reason=reason, processed_at=clock.now())
+    except IntegrityError:
+        return InboundMail.objects.get(message_id=message_id), False
+    logger.warning("inbound mail %s (%s from %s): larger than %s bytes, not read", mail.pk, message_id, sender or "?",
+                   limit)
+    return mail, True
 
 
 def store(raw: bytes, *, source: str) -> tuple[InboundMail, bool]:
