@@ -67,3 +67,10 @@ def test_deeply_nested_json_is_a_400_also_for_anonymous_clients(anonymous_api, d
                        "devices": json.loads("[" * 39 + "]" * 39) if depth < 100 else []})
     if depth < 100:
         assert api_as(dispatcher).post("/api/requests/", body, content_type="application/json").status_code == 400
+
+
+@pytest.mark.parametrize("query, field", [("year=9999", "year"), ("year=0001", "year"), ("month=9999-12", "month"),
+                                          ("month=0001-01", "month")])
+def test_the_compliance_report_refuses_impossible_periods(dispatcher, query, field):
+    answer = api_as(dispatcher).get(f"/api/reports/sla-compliance/?{query}")
+    assert answer.status_code == 400 and field in answer.json()["fields"]

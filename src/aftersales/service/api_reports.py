@@ -15,6 +15,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from aftersales.core import clock
+from aftersales.core.plausible import implausible_year_message, plausible_year
 from aftersales.core.api_base import AuditActorMixin
 from aftersales.core.rows import row_id
 
@@ -52,8 +53,9 @@ class ComplianceViewSet(AuditActorMixin, viewsets.ViewSet):
     permission_classes = [CanViewRequests]
 
     @extend_schema(
-        parameters=[OpenApiParameter("month", str, description="YYYY-MM (local month)"),
-                    OpenApiParameter("year", str, description="YYYY (local year; instead of month)"),
+        parameters=[OpenApiParameter("month", str, description="YYYY-MM (local month)", pattern=r"^\d{4}-\d{2}$"),
+                    OpenApiParameter("year", str, description="YYYY (local year; instead of month)",
+                                     pattern=r"^\d{4}$"),
                     OpenApiParameter("customer", int)],
         responses={200: ComplianceOut},
     )
@@ -64,11 +66,15 @@ class ComplianceViewSet(AuditActorMixin, viewsets.ViewSet):
         if year:
             if not YEAR.match(year):
                 raise ValidationError({"year": [_("Use YYYY.")]})
+            if not plausible_year(int(year)):  # 9999 + 1 overflows a datetime: a 500 before
+                raise ValidationError({"year": [implausible_year_message()]})
             period = reports.Period.year(int(year))
         elif month:
             found = MONTH.match(month)
             if not found or not 1 <= int(found.group(2)) <= 12:
                 raise ValidationError({"month": [_("Use YYYY-MM.")]})
+            if not plausible_year(int(found.group(1))):
+                raise ValidationError({"month": [implausible_year_message()]})
             period = reports.Period.month(int(found.group(1)), int(found.group(2)))
         else:
             period = reports.Period.containing(clock.today())
