@@ -298,6 +298,18 @@ EMAIL_USE_TLS = env_bool("AFTERSALES_EMAIL_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("AFTERSALES_FROM_EMAIL", "售后服务 <service@aftersales.example>")
 SITE_URL = os.environ.get("AFTERSALES_SITE_URL", "http://127.0.0.1:8000")
 
+# Text messages (issue 21 §12, notify/sms.py). Empty provider: no SMS, and the choice is not offered to users.
+AFTERSALES_SMS_PROVIDER = os.environ.get("AFTERSALES_SMS_PROVIDER", "")  # "aliyun"
+AFTERSALES_SMS_PER_USER_HOUR = int(os.environ.get("AFTERSALES_SMS_PER_USER_HOUR") or 10)  # more waits, never dropped
+AFTERSALES_SMS_MAX_CHARS = int(os.environ.get("AFTERSALES_SMS_MAX_CHARS") or 70)  # what the template variable takes
+AFTERSALES_SMS_ALIYUN_ENDPOINT = os.environ.get("AFTERSALES_SMS_ALIYUN_ENDPOINT", "https://dysmsapi.aliyuncs.com/")
+AFTERSALES_SMS_ALIYUN_REGION = os.environ.get("AFTERSALES_SMS_ALIYUN_REGION", "cn-hangzhou")
+AFTERSALES_SMS_ALIYUN_ACCESS_KEY_ID = os.environ.get("AFTERSALES_SMS_ALIYUN_ACCESS_KEY_ID", "")
+AFTERSALES_SMS_ALIYUN_ACCESS_KEY_SECRET = env_secret("AFTERSALES_SMS_ALIYUN_ACCESS_KEY_SECRET", "") or ""  # or _FILE
+AFTERSALES_SMS_ALIYUN_SIGN_NAME = os.environ.get("AFTERSALES_SMS_ALIYUN_SIGN_NAME", "")  # 短信签名
+AFTERSALES_SMS_ALIYUN_TEMPLATE_CODE = os.environ.get("AFTERSALES_SMS_ALIYUN_TEMPLATE_CODE", "")  # SMS_123456789
+AFTERSALES_SMS_ALIYUN_TEMPLATE_PARAM = os.environ.get("AFTERSALES_SMS_ALIYUN_TEMPLATE_PARAM", "content")  # ${content}
+
 SERVICE_HOTLINE = os.environ.get("AFTERSALES_HOTLINE", "400-000-0000")
 
 LOGGING = {

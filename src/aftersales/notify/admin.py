@@ -19,9 +19,10 @@ class WebhookEndpointForm(forms.ModelForm):
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
     form = WebhookEndpointForm
-    list_display = ("name", "kind", "active", "events", "branch", "customer")
+    list_display = ("name", "kind", "active", "events", "branch", "customer", "owner")
     list_filter = ("kind", "active")
     search_fields = ("name",)
+    raw_id_fields = ("owner",)
 
 
 @admin.register(OutboxMessage)

@@ -32,9 +32,11 @@ HTTP_TIMEOUT = 10
 SMTP_TIMEOUT = 20
 WECOM_MAX_BYTES = 4096  # WeCom robot markdown content limit, in UTF-8 bytes
 DINGTALK_MAX_BYTES = 20000  # DingTalk states no markdown limit in bytes; stay far below its request size limit
+FEISHU_MAX_BYTES = 18000  # Feishu custom robots take request bodies of at most 20 KB
 RESPONSE_READ_LIMIT = 64 * 1024
 # Robots' own "too fast" answers: HTTP 200 with these errcodes. DingTalk then blocks the robot for 10 minutes.
-REMOTE_RATE_LIMIT_ERRCODES = {EndpointKind.DINGTALK: {130101}, EndpointKind.WECOM: {45009}}
+# Feishu answers {"code": 9499, "msg": "too many request"} (100 a minute, 5 a second per robot).
+REMOTE_RATE_LIMIT_ERRCODES = {EndpointKind.DINGTALK: {130101}, EndpointKind.WECOM: {45009}, EndpointKind.FEISHU: {9499}}
 
 
 class DeliveryError(Exception):
@@ -54,6 +56,10 @@ def send(message: OutboxMessage) -> None:
         send_email(message)
     elif message.channel == Channel.WEBHOOK:
         post_webhook(message)
+    elif message.channel == Channel.SMS:
+        from . import sms  # sms imports DeliveryError from here
+
+        sms.send_message(message)
     else:
         raise DeliveryError(f"channel {message.channel!r} is not sent by the worker", permanent=True)
 
@@ -139,6 +145,26 @@ def dingtalk_payload(message: OutboxMessage) -> dict:
     return {"msgtype": "markdown", "markdown": {"title": message.subject, "text": text}}
 
 
+def plain_text(message: OutboxMessage, *, max_bytes: int) -> str:
+    """Subject, body, link as plain text; the body is shortened so that the link always survives."""
+    head = f"{message.subject}\n\n"
+    with translation.override(settings.LANGUAGE_CODE):
+        tail = "\n\n" + _("Open: %(url)s") % {"url": absolute_url(message.url)} if message.url else ""
+    budget = max_bytes - len(head.encode()) - len(tail.encode())
+    return truncate_utf8(head + truncate_utf8(message.body.strip(), max(budget, 0)) + tail, max_bytes)
+
+
+def feishu_payload(message: OutboxMessage) -> dict:
+    return {"msg_type": "text", "content": {"text": plain_text(message, max_bytes=FEISHU_MAX_BYTES)}}
+
+
+def feishu_sign(secret: str, timestamp_s: int) -> str:
+    """Feishu 签名校验: base64(HMAC-SHA256(key="timestamp\\nsecret", message=empty)); the timestamp in seconds,
+    sent in the JSON body with the sign (not URL-encoded, unlike DingTalk's)."""
+    digest = hmac.new(f"{timestamp_s}\n{secret}".encode(), b"", hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
 def generic_payload(message: OutboxMessage) -> dict:
     return {
         "id": message.pk,
@@ -168,6 +194,8 @@ def post_webhook(message: OutboxMessage) -> None:
     endpoint = message.endpoint
     if endpoint is None or not endpoint.active:
         raise DeliveryError("the webhook endpoint is inactive", permanent=True)
+    if endpoint.owner_id and not endpoint.owner.is_active:  # a person's own robot: only while their account is
+        raise DeliveryError("the robot's owner is deactivated", permanent=True)
     url, headers = endpoint.url, {}
     if endpoint.kind == EndpointKind.WECOM:
         data = wecom_payload(message)
@@ -175,6 +203,11 @@ def post_webhook(message: OutboxMessage) -> None:
         data = dingtalk_payload(message)
         if endpoint.secret:
             url = dingtalk_signed_url(url, endpoint.secret, int(clock.now().timestamp() * 1000))
+    elif endpoint.kind == EndpointKind.FEISHU:
+        data = feishu_payload(message)
+        if endpoint.secret:
+            timestamp = int(clock.now().timestamp())
+            data = {"timestamp": str(timestamp), "sign": feishu_sign(endpoint.secret, timestamp), **data}
     else:
         data = generic_payload(message)
     body = json.dumps(data, ensure_ascii=False, cls=DjangoJSONEncoder).encode("utf-8")
@@ -211,10 +244,17 @@ def _post(url: str, body: bytes, headers: dict) -> object:
 
 
 def _check_errcode(answer: object, kind: str) -> None:
-    """DingTalk and WeCom report failure inside an HTTP 200 (lesson 4)."""
-    if not isinstance(answer, dict) or answer.get("errcode") in (None, 0, "0"):
+    """DingTalk, WeCom and Feishu report failure inside an HTTP 200 (lesson 4). Feishu says "code" and "msg" (older
+    robots "StatusCode" and "StatusMessage")."""
+    if not isinstance(answer, dict):
         return
-    errcode, errmsg = answer.get("errcode"), str(answer.get("errmsg", ""))[:300]
+    if kind == EndpointKind.FEISHU:
+        errcode = answer.get("code", answer.get("StatusCode"))
+        errmsg = str(answer.get("msg", answer.get("StatusMessage", "")))[:300]
+    else:
+        errcode, errmsg = answer.get("errcode"), str(answer.get("errmsg", ""))[:300]
+    if errcode in (None, 0, "0"):
+        return
     if errcode in REMOTE_RATE_LIMIT_ERRCODES.get(kind, ()):
         raise RateLimited(f"errcode {errcode}: {errmsg}")
     raise DeliveryError(f"errcode {errcode}: {errmsg}")

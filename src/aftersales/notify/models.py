@@ -1,4 +1,8 @@
-"""NOT-1: notifications by email, chat robots (WeCom, DingTalk, any JSON webhook) and in the application.
+"""NOT-1: notifications by email, chat robots (WeCom, DingTalk, Feishu, any JSON webhook), text messages (SMS) and
+in the application.
+
+A robot endpoint is either an administrator's (a group robot that hears about events, `owner` empty) or one user's
+own robot (`owner` set): that one receives the messages addressed to its owner and nothing else (issue 21 §12).
 
 A business action writes `OutboxMessage` rows in its own transaction (services.enqueue); a worker
 delivers them afterwards with retries (services.deliver). An in-app notification is an outbox row of
@@ -35,6 +39,7 @@ EVENT_LABELS = {
     "request_mail": _("Mail on a request"),
     "inspection_notice": _("Inspection notice"),  # 巡检通知
     "survey_invitation": _("Survey invitation"),  # 回访邀请
+    "robot_test": _("Test message"),  # 测试消息
 }
 
 
@@ -52,12 +57,49 @@ class Channel(models.TextChoices):
     EMAIL = "email", _("Email")
     WEBHOOK = "webhook", _("Chat robot / webhook")
     INAPP = "inapp", _("In the application")
+    SMS = "sms", _("Text message (SMS)")  # 短信
 
 
 class EndpointKind(models.TextChoices):
     GENERIC = "generic", _("Generic JSON POST")
     WECOM = "wecom", _("WeCom group robot")  # 企业微信群机器人
     DINGTALK = "dingtalk", _("DingTalk group robot")  # 钉钉群机器人
+    FEISHU = "feishu", _("Feishu group robot")  # 飞书群机器人
+
+
+# The kinds a user may choose for their own robot, and the hosts those services' custom robots live on. A personal
+# robot is entered by any user, customers included: pointing it anywhere else would let them make the worker post to
+# machines inside the network (SSRF), so only these hosts, over https, are accepted (validate_personal_robot_url).
+PERSONAL_ROBOT_HOSTS = {
+    EndpointKind.WECOM: ("qyapi.weixin.qq.com",),
+    EndpointKind.DINGTALK: ("oapi.dingtalk.com",),
+    EndpointKind.FEISHU: ("open.feishu.cn", "open.larksuite.com"),
+}
+LOOPBACK_HOSTS = ("127.0.0.1",)
+# Tests point personal robots at a stub on 127.0.0.1 (plain http); never true in a deployment.
+ALLOW_LOOPBACK_ROBOTS = False
+
+
+def validate_personal_robot_url(url: str, kind: str) -> None:
+    """A user's own robot address: https on the robot service's own host (http to 127.0.0.1 only in tests)."""
+    from django.core.exceptions import ValidationError
+
+    URLValidator(schemes=["http", "https"])(url)
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValidationError(_("Enter a valid URL."), code="invalid") from None
+    if ALLOW_LOOPBACK_ROBOTS and host in LOOPBACK_HOSTS:
+        return
+    if parts.scheme != "https":
+        raise ValidationError(_("The robot's address must start with https://."), code="scheme")
+    hosts = PERSONAL_ROBOT_HOSTS.get(kind, ())
+    if host not in hosts or port not in (None, 443):
+        raise ValidationError(_("This is not the address of a %(kind)s robot: it must be on %(hosts)s.")
+                              % {"kind": EndpointKind(kind).label if kind in EndpointKind.values else kind,
+                                 "hosts": ", ".join(hosts) or "-"}, code="host")
 
 
 class WebhookEndpoint(TimeStampedModel):
@@ -75,6 +117,10 @@ class WebhookEndpoint(TimeStampedModel):
                     "X-Aftersales-Signature header (HMAC-SHA256 of the body). Empty: not signed."),
     )
     active = models.BooleanField(_("active"), default=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("owner"),
+        help_text=_("A user's own robot: it receives only the messages addressed to that user. Empty: a group robot."),
+    )
     events = models.CharField(
         _("events"), max_length=500, blank=True,
         help_text=_("Event names separated by commas, e.g. request_created, escalation. Empty: every event."),
@@ -93,7 +139,13 @@ class WebhookEndpoint(TimeStampedModel):
         verbose_name = _("webhook endpoint")
         verbose_name_plural = _("webhook endpoints")
         ordering = ["name"]
-        constraints = [models.CheckConstraint(name="webhook_kind_known", condition=Q(kind__in=EndpointKind.values))]
+        constraints = [models.CheckConstraint(name="webhook_kind_known", condition=Q(kind__in=EndpointKind.values)),
+                       # One robot per user; a personal robot hears only its owner, so it has no branch or customer.
+                       models.UniqueConstraint(fields=["owner"], name="webhook_one_per_owner",
+                                               condition=Q(owner__isnull=False)),
+                       models.CheckConstraint(name="webhook_personal_unscoped",
+                                              condition=Q(owner__isnull=True)
+                                              | Q(branch__isnull=True, customer__isnull=True))]
 
     def __str__(self):
         return self.name
@@ -155,6 +207,7 @@ class OutboxMessage(models.Model):
                 condition=(Q(channel=Channel.EMAIL, recipient_user__isnull=False, endpoint__isnull=True)
                            & ~Q(recipient_address=""))
                 | Q(channel=Channel.INAPP, recipient_user__isnull=False, endpoint__isnull=True)
+                | Q(channel=Channel.SMS, recipient_user__isnull=False, endpoint__isnull=True)
                 | Q(channel=Channel.WEBHOOK, recipient_user__isnull=True, endpoint__isnull=False),
             ),
             models.CheckConstraint(  # exactly one state: pending, delivered or given up
@@ -185,6 +238,9 @@ class OutboxMessage(models.Model):
             # A robot's requests in the last minute (rate limit).
             models.Index(fields=["endpoint", "last_attempt_at"], name="outbox_endpoint_recent",
                          condition=Q(endpoint__isnull=False)),
+            # A user's text messages in the last hour (rate limit).
+            models.Index(fields=["recipient_user", "last_attempt_at"], name="outbox_sms_recent",
+                         condition=Q(channel="sms")),
         ]
 
     def __str__(self):
@@ -210,13 +266,15 @@ class OutboxMessage(models.Model):
 
 
 class NotificationPreference(models.Model):
-    """NOT-1: each user chooses their channels. No row means both."""
+    """NOT-1: each user chooses their channels. No row means email and in-app. Their own robot is a WebhookEndpoint
+    with `owner` set; text messages need a provider (AFTERSALES_SMS_PROVIDER) and the phone in their profile."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, models.CASCADE, primary_key=True, related_name="notification_preference"
     )
     email = models.BooleanField(_("by email"), default=True)
     inapp = models.BooleanField(_("in the application"), default=True)
+    sms = models.BooleanField(_("by text message"), default=False)
 
     class Meta:
         verbose_name = _("notification preference")

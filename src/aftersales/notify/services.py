@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import partial
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.db.models import F, Model
@@ -29,7 +30,7 @@ from aftersales.core import clock
 from aftersales.core.cache import WorkerCache
 from aftersales.core.errors import IllegalTransition
 
-from . import channels
+from . import channels, sms
 from .signals import messages_committed
 from .models import EVENT_NAME, Channel, EndpointKind, NotificationPreference, OutboxMessage, WebhookEndpoint
 
@@ -46,7 +47,8 @@ FIRST_RETRY = timedelta(minutes=1)
 MAX_RETRY_DELAY = timedelta(hours=1)
 MAX_ATTEMPTS = 12  # 1, 2, 4 … 32 minutes, then hourly: given up after about 7 hours
 RATE_WINDOW = timedelta(minutes=1)
-RATE_LIMITS = {EndpointKind.DINGTALK: 20, EndpointKind.WECOM: 20}  # messages per robot per minute
+RATE_LIMITS = {EndpointKind.DINGTALK: 20, EndpointKind.WECOM: 20, EndpointKind.FEISHU: 100}  # per robot per minute
+SMS_WINDOW = timedelta(hours=1)  # settings.AFTERSALES_SMS_PER_USER_HOUR text messages per user in it
 REMOTE_LIMIT_PAUSE = {EndpointKind.DINGTALK: timedelta(minutes=10)}  # DingTalk blocks a too-fast robot for 10 min
 BATCH = 200
 SUBJECT_MAX = 200
@@ -80,13 +82,14 @@ _preferences = WorkerCache("notification preferences", NotificationPreference)
 _endpoints = WorkerCache("webhook endpoints", WebhookEndpoint)
 
 
-_UNCHOSEN = (NotificationPreference._meta.get_field("email").default, NotificationPreference._meta.get_field("inapp").default)
+_UNCHOSEN = tuple(NotificationPreference._meta.get_field(name).default for name in ("email", "inapp", "sms"))
 
 
-def _channel_choices() -> dict[int, tuple[bool, bool]]:
-    """user id → (email, in-app) for the users who chose; no row means both."""
+def _channel_choices() -> dict[int, tuple[bool, bool, bool]]:
+    """user id → (email, in-app, SMS) for the users who chose; no row means the defaults (email and in-app)."""
     return _preferences.get("all", lambda: {
-        user_id: (email, inapp) for user_id, email, inapp in NotificationPreference.objects.values_list("user_id", "email", "inapp")})
+        user_id: (email, inapp, by_sms) for user_id, email, inapp, by_sms
+        in NotificationPreference.objects.values_list("user_id", "email", "inapp", "sms")})
 
 
 def _active_endpoints() -> list[WebhookEndpoint]:
@@ -174,14 +177,23 @@ def _rows(message: Message, now: datetime) -> list[OutboxMessage]:
     rows = []
     users = {user.pk: user for user in message.recipients if user is not None and user.is_active}
     chosen = _channel_choices() if users else {}
+    active = _active_endpoints()
+    # A user's own robot hears the messages addressed to that user (issue 21 §12), and never a broadcast.
+    personal = {e.owner_id: e for e in active if e.owner_id is not None} if users else {}
+    sms_on = sms.enabled()
     for user in users.values():
-        email, inapp = chosen.get(user.pk, _UNCHOSEN)
+        email, inapp, by_sms = chosen.get(user.pk, _UNCHOSEN)
         if inapp:
             rows.append(OutboxMessage(channel=Channel.INAPP, recipient_user_id=user.pk, sent_at=now, **common))
         if email and user.email:
             rows.append(OutboxMessage(channel=Channel.EMAIL, recipient_user_id=user.pk, recipient_address=user.email,
                                       message_id=channels.new_message_id(), next_attempt_at=now, **common))
-    endpoints = [e for e in _active_endpoints() if e.receives(event)]
+        if by_sms and sms_on and user.phone:
+            rows.append(OutboxMessage(channel=Channel.SMS, recipient_user_id=user.pk, next_attempt_at=now, **common))
+        if user.pk in personal:
+            rows.append(OutboxMessage(channel=Channel.WEBHOOK, endpoint_id=personal[user.pk].pk, next_attempt_at=now,
+                                      **common))
+    endpoints = [e for e in active if e.owner_id is None and e.receives(event)]
     branch_id = customer_id = None
     if any(e.branch_id or e.customer_id for e in endpoints):
         branch_id, customer_id = _scope_of(about)
@@ -242,7 +254,7 @@ def deliver(message_id: int) -> Outcome:
         next_attempt_at=now + LEASE, attempts=F("attempts") + 1)
     if not claimed:
         return Outcome.SKIPPED
-    message = OutboxMessage.objects.select_related("endpoint", "about_type", "recipient_user").get(pk=message_id)
+    message = OutboxMessage.objects.select_related("endpoint__owner", "about_type", "recipient_user").get(pk=message_id)
     # Our claim. Should we outlive the lease, a later claim has raised `attempts` and our result is dropped.
     mine = OutboxMessage.objects.filter(pk=message_id, attempts=message.attempts, sent_at=None)
     endpoint = message.endpoint
@@ -252,6 +264,13 @@ def deliver(message_id: int) -> Outcome:
             mine.update(attempts=F("attempts") - 1, next_attempt_at=free_at,
                         last_error=_("The robot's limit of %(n)s messages a minute is reached; waiting.")
                         % {"n": RATE_LIMITS[endpoint.kind]})
+            return Outcome.POSTPONED
+    if message.channel == Channel.SMS and message.recipient_user_id:
+        free_at = _take_sms_slot(message, now)
+        if free_at is not None:
+            mine.update(attempts=F("attempts") - 1, next_attempt_at=free_at,
+                        last_error=_("The limit of %(n)s text messages an hour per person is reached; waiting.")
+                        % {"n": settings.AFTERSALES_SMS_PER_USER_HOUR})
             return Outcome.POSTPONED
     try:
         channels.send(message)
@@ -310,6 +329,25 @@ def _take_robot_slot(message: OutboxMessage, now: datetime) -> datetime | None:
                       .order_by("last_attempt_at").values_list("last_attempt_at", flat=True)[:limit])
         if len(recent) >= limit:
             return recent[0] + RATE_WINDOW
+        OutboxMessage.objects.filter(pk=message.pk).update(last_attempt_at=now)
+    return None
+
+
+def _take_sms_slot(message: OutboxMessage, now: datetime) -> datetime | None:
+    """Reserve one of the user's text messages for this hour; if there is none, when the next one frees up."""
+    limit = settings.AFTERSALES_SMS_PER_USER_HOUR
+    if limit <= 0:  # 0: no limit
+        return None
+    with transaction.atomic():
+        # One user's SMS take turns: PostgreSQL locks their preference row (an SMS row exists only for a user who
+        # chose SMS, so the row exists); on SQLite the (IMMEDIATE) transaction already holds the write lock.
+        list(NotificationPreference.objects.select_for_update().filter(user_id=message.recipient_user_id)
+             .values_list("pk"))
+        recent = list(OutboxMessage.objects.filter(channel=Channel.SMS, recipient_user_id=message.recipient_user_id,
+                                                   last_attempt_at__gt=now - SMS_WINDOW)
+                      .order_by("last_attempt_at").values_list("last_attempt_at", flat=True)[:limit])
+        if len(recent) >= limit:
+            return recent[0] + SMS_WINDOW
         OutboxMessage.objects.filter(pk=message.pk).update(last_attempt_at=now)
     return None
 

@@ -1,6 +1,5 @@
 """NOT-1 pages: my notifications, my channels, and (administrators) what has not gone out."""
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
@@ -12,10 +11,9 @@ from django.utils.translation import gettext as _
 from django.views.generic import FormView, ListView
 
 from aftersales.core.errors import DomainError
-from aftersales.core.forms import style_fields
 
-from . import selectors, services
-from .models import NotificationPreference
+from . import selectors, services, sms
+from .forms import PreferenceForm, enqueue_robot_test
 
 
 def _ids(raw_values) -> list[int]:
@@ -68,28 +66,27 @@ def _is_ours(url: str, request) -> bool:
     return url_has_allowed_host_and_scheme(url, allowed_hosts=hosts, require_https=request.is_secure())
 
 
-class PreferenceForm(forms.ModelForm):
-    class Meta:
-        model = NotificationPreference
-        fields = ["email", "inapp"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        style_fields(self)
-        self.fields["email"].help_text = _("Sent to the address in your profile.")
-
-
 class PreferenceUpdate(LoginRequiredMixin, FormView):
-    """NOT-1: users choose their channels."""
+    """NOT-1, issue 21 §12: users choose their channels: email, in-app, their own robot, SMS. The `test` button saves
+    and sends one test message to their robot through the outbox."""
 
     template_name = "notify/preferences.html"
     form_class = PreferenceForm
 
     def get_form_kwargs(self):
-        return super().get_form_kwargs() | {"instance": services.preference_of(self.request.user)}
+        return super().get_form_kwargs() | {"user": self.request.user}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(**kwargs) | {"sms_enabled": sms.enabled()}
 
     def form_valid(self, form):
-        services.set_preference(user=self.request.user, **form.cleaned_data)
+        form.save()
+        if "test" in self.request.POST:
+            if enqueue_robot_test(self.request.user):
+                messages.success(self.request, _("Saved. A test message is on its way to your robot."))
+            else:
+                messages.error(self.request, _("Enter your robot's address before sending a test message."))
+            return redirect("notify:preferences")
         messages.success(self.request, _("Your notification channels are saved."))
         return redirect("notify:notification_list")
 
