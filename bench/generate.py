@@ -48,6 +48,22 @@ PRIORITIES = (["general"] * 70) + (["serious"] * 25) + (["emergency"] * 5)
 MINUTES = {"general": (120, 480), "serious": (15, 240), "emergency": (10, 120)}
 CHANNELS = ["phone"] * 50 + ["portal"] * 20 + ["email"] * 10 + ["alarm"] * 12 + ["label"] * 5 + ["onsite"] * 3
 OPEN_STATES = ["new"] * 30 + ["replied"] * 30 + ["dispatched"] * 15 + ["en_route"] * 5 + ["on_site"] * 10 + ["resolved"] * 10
+# Callers (issue 21 §8, search): 60,000 people with a name and a phone, typed four ways as the desk writes them
+# down; about 17 requests per caller at 1M. Titles from a place and a fault.
+N_CALLERS = 60_000
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
+GIVEN = ["伟", "芳", "娜", "敏", "静", "强", "磊", "军", "洋", "勇", "艳", "杰", "涛", "明", "超", "秀英", "建华", "志强"]
+FAULTS = ["摄像机无图像", "硬盘录像机报警", "门禁无法开门", "对讲无声音", "交换机端口故障", "服务器宕机", "UPS告警",
+          "空调漏水", "显示屏黑屏", "广播无声", "网络中断", "打印机卡纸", "道闸不抬杆", "消防主机故障", "光纤中断"]
+
+
+def caller(c: int) -> tuple[str, str]:
+    """The c-th caller's name and phone, as written down: 139 0001 2345, 139-0001-2345, +86 13900012345 or plain."""
+    digits = f"1{3 + c % 7}{c * 7919 % 10**9:09d}"
+    shape = c % 4
+    phone = (f"{digits[:3]} {digits[3:7]} {digits[7:]}" if shape == 0 else f"{digits[:3]}-{digits[3:7]}-{digits[7:]}"
+             if shape == 1 else f"+86 {digits}" if shape == 2 else digits)
+    return SURNAMES[c % len(SURNAMES)] + GIVEN[c // len(SURNAMES) % len(GIVEN)] + f"{c // 360:03d}", phone
 
 
 def ts(moment: datetime) -> str:
@@ -445,8 +461,10 @@ def big_tables(writer, n: int, meta: dict, rng: random.Random, now: datetime) ->
                                     None, engineer, rid))
             if k % 3 == 1:
                 links.append((rid, device_base[project_id] + rng.randrange(per_project)))
-            yield (rid, ts(created), ts(closed or resolved or replied or created), f"SR{rid:07d}", "报修人", "13900000000",
-                   channel, priority, None, f"故障报修 {rid}", "设备故障，请尽快处理。", "", "", state,
+            reporter_name, reporter_phone = caller(rng.randrange(N_CALLERS))
+            title = f"{rng.choice(PLACES)}{rng.choice(FAULTS)}"
+            yield (rid, ts(created), ts(closed or resolved or replied or created), f"SR{rid:07d}", reporter_name, reporter_phone,
+                   channel, priority, None, title, "设备故障，请尽快处理。", "", "", state,
                    "onsite" if replied else "", "上门处理" if replied else "", None, "", 0, 0,
                    ts(reply_due) if is_open and replied is None else None,
                    ts(resolve_due) if is_open and resolved is None else None,

@@ -49,6 +49,8 @@ WORKLOADS = [
     ("alarms", "alarm events (raise, new + already open), API", {"rps": 300}),
     ("alarms_quarter_new", "alarm events, a quarter of the raises opening a request, API", {"rps": 300}),
     ("compliance", "monthly SLA compliance summary, API (random month, all branches)", {}),
+    ("search", "request list searched by a caller's phone, a serial or a request number, HTML (a dispatcher)", {}),
+    ("search_title", "request list searched by a title word (the newest 20,000 of the branch), HTML (a dispatcher)", {}),
 ]
 
 
@@ -215,7 +217,22 @@ def build_params(db: Db, meta: dict, run_id: str) -> dict:
     return {"branches": meta["branches"], "request_ids": ids, "branch_customers": customers, "branch_projects": projects,
             "months": months, "month_keys": keys, "priorities": ["general"] * 14 + ["serious"] * 5 + ["emergency"],
             "alarm_serials": meta["alarm_serials"], "integration_key": meta["integration_key"],
-            "create_title": f"bench-create {run_id}", "fresh_ids": [0]}
+            "create_title": f"bench-create {run_id}", "fresh_ids": [0], **search_texts(db, branch, rng)}
+
+
+def search_texts(db, branch: int, rng: random.Random) -> dict:
+    """Issue 21 §8: what a dispatcher of `branch` types into the search, URL-quoted: callers' phones written with
+    spaces, serial numbers of affected devices and request numbers, 100 of each (search_texts); title words
+    (search_title_texts)."""
+    rows = db.execute("SELECT id, number, reporter_phone FROM service_servicerequest WHERE branch_id=? ORDER BY random() LIMIT 100",
+                      (branch,)).fetchall()
+    serials = [r[0] for r in db.execute(
+        "SELECT d.serial_number FROM service_servicerequest_devices l JOIN assets_device d ON d.id = l.device_id "
+        "JOIN service_servicerequest r ON r.id = l.servicerequest_id WHERE r.branch_id=? ORDER BY random() LIMIT 100", (branch,))]
+    digits = ["".join(c for c in phone if c.isdigit())[-11:] for _id, _n, phone in rows]
+    texts = [f"{d[:3]} {d[3:7]} {d[7:]}" for d in digits] + serials + [n for _id, n, _p in rows]
+    words = [rng.choice(["无图像", "报警", "故障", "黑屏", "漏水", "不抬杆"]) for _ in range(100)]
+    return {"search_texts": [urllib.parse.quote(t) for t in texts], "search_title_texts": [urllib.parse.quote(t) for t in words]}
 
 
 def machine() -> dict:

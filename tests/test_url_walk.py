@@ -24,7 +24,9 @@ from aftersales.intake.alarms.keys import create_key
 from aftersales.intake.models import AlarmEvent, AlarmOutcome, InboundMail, IntegrationKey, MailState
 from aftersales.service import verbs
 from aftersales.service.confirmation import confirmation_token, incident_confirmation_token
-from aftersales.service.models import Attachment, IncidentReport, ServiceRequest, WorkOrder
+from aftersales.service.models import (
+    Attachment, CalendarDay, EscalationRule, IncidentReport, ServiceRequest, SlaPolicy, WorkCalendar, WorkOrder,
+)
 
 from .factories import MilestoneFactory, OnCallShiftFactory, current_version
 
@@ -136,6 +138,13 @@ def world(customer_user_a, customer_user_b, engineer, dispatcher, manager, gener
         "code": (device_a.label_code, device_b.label_code),
         DeviceCategory: (device_a.category, device_a.category),
         Manufacturer: (device_a.manufacturer, device_a.manufacturer),
+        # issue 21 §6, configuration: calendars, their days and the policies are shared by every branch; a ladder's
+        # steps belong to their branch
+        WorkCalendar: tuple(WorkCalendar.objects.order_by("pk")[:2]),
+        CalendarDay: tuple(CalendarDay.objects.order_by("pk")[:2]),
+        SlaPolicy: (SlaPolicy.objects.get(is_default=True),) * 2,
+        EscalationRule: (EscalationRule.objects.create(branch=branch_a, level=1, position="department_manager"),
+                         EscalationRule.objects.create(branch=branch_b, level=1, position="general_manager")),
     }
 
 
@@ -148,7 +157,8 @@ class Token(str):
         return token
 
 
-REDIRECTS = {"landing"}  # sends each role on to its own page (reports.views.landing_of)
+REDIRECTS = {"landing",  # sends each role on to its own page (reports.views.landing_of)
+             "service:search"}  # the top bar's search: on to the request found, or to the list (issue 21 §8)
 TOKEN_KEYS = {"service:confirm_incident_by_link": "incident_token"}  # else "token"
 
 
@@ -163,14 +173,15 @@ def sees(user, obj) -> bool:
                     IncidentReport: lambda o: o.request.customer_id,
                     Attachment: lambda o: o.request.customer_id}
         return type(obj) in customer and customer[type(obj)](obj) == user.customer_id
-    if user.username in ("gm", "admin") or type(obj) in (DeviceCategory, Manufacturer):
+    if user.username in ("gm", "admin") or type(obj) in (DeviceCategory, Manufacturer, WorkCalendar, CalendarDay,
+                                                          SlaPolicy):
         return True
     branch = {Customer: lambda o: o.branch_id, Project: lambda o: o.branch_id, Device: lambda o: o.project.branch_id,
               Milestone: lambda o: o.project.branch_id, DeadlineExtension: lambda o: o.milestone.project.branch_id,
               Branch: lambda o: o.pk, User: lambda o: o.branch_id, OnCallShift: lambda o: o.branch_id,
               ServiceRequest: lambda o: o.branch_id, WorkOrder: lambda o: o.request.branch_id,
               IncidentReport: lambda o: o.request.branch_id,
-              Attachment: lambda o: o.request.branch_id}
+              Attachment: lambda o: o.request.branch_id, EscalationRule: lambda o: o.branch_id}
     return branch[type(obj)](obj) == user.branch_id
 
 

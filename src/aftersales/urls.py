@@ -14,6 +14,7 @@ from aftersales.intake.api import register as register_intake_api
 from aftersales.reports import views as reports_views
 from aftersales.notify.api import register as register_notify_api
 from aftersales.service.api import register as register_service_api
+from aftersales.service.api_config import register as register_config_api
 
 router = DefaultRouter()
 register_accounts_api(router)
@@ -21,6 +22,7 @@ register_customers_api(router)
 register_assets_api(router)
 register_notify_api(router)
 register_service_api(router)
+register_config_api(router)  # issue 21 §6: /api/config/…
 register_intake_api(router)
 
 urlpatterns = [

@@ -43,13 +43,17 @@ _SERVICE_DESK = [*_SERVICE_READ, "service.add_servicerequest", "service.handle_r
                  "service.change_incidentreport"]
 _SERVICE_FIELD = [*_SERVICE_READ, "service.add_servicerequest", "service.work_on_request", "service.add_workorder",
                   "service.add_incidentreport", "service.change_incidentreport"]
+# Issue 21 §6: a department manager reads the calendars and policies and configures their own branch (its ladder, its
+# projects' policies: the scoping door decides which); calendars, shared by every branch, stay with administrators.
+_SERVICE_CONFIG_BRANCH = ["service.view_workcalendar", "service.view_slapolicy", "service.view_escalationrule",
+                          "service.change_escalationrule", "service.view_projectpolicy", "service.change_projectpolicy"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     ENGINEER: [*_STAFF_READ, "assets.change_device", *_SERVICE_FIELD],
     LOGISTICS: [*_STAFF_READ, "assets.change_device", "assets.add_manufacturer", *_SERVICE_READ],
     DISPATCHER: [*_STAFF_READ, *_DESK_WRITE, *_SERVICE_DESK, "intake.add_devicealias"],
     DEPARTMENT_MANAGER: [*_STAFF_READ, *_DESK_WRITE, "assets.delete_device", *_SERVICE_DESK, *_SERVICE_FIELD,
-                         "intake.add_devicealias"],
+                         "intake.add_devicealias", *_SERVICE_CONFIG_BRANCH],
     GENERAL_MANAGER: [*_STAFF_READ, *_DESK_WRITE, "assets.delete_device", "accounts.see_all_branches", *_SERVICE_DESK],
     TECHNICAL_ADVISOR: [*_STAFF_READ, "accounts.see_all_branches", *_SERVICE_READ],
     CUSTOMER_USER: ["customers.view_customer", "customers.view_project", "customers.view_milestone",

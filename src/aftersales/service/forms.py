@@ -14,7 +14,9 @@ from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.accounts.models import Branch, Position
@@ -27,6 +29,7 @@ from aftersales.core.scoping import SEE_ALL_BRANCHES, visible
 from aftersales.customers.models import Customer, Project
 
 from . import attachments
+from . import search as request_search
 from .models import OPEN_STATES, Channel, Priority, ServiceMode, ServiceRequest, State, WorkResult
 
 MAX_FILES = attachments.MAX_FILES
@@ -38,7 +41,54 @@ SATISFACTION_CHOICES = [(n, str(n)) for n in range(5, 0, -1)]
 # ------------------------------------------------------------------------------------------ uploads
 
 class MultipleFileInput(forms.ClearableFileInput):
+    """Several files; with `kept_owner` set (keep_files_for), the files kept from the form's last try come back as
+    ticked checkboxes named `<name>-kept` beside the input, and count as chosen again (issue 21 §11)."""
+
     allow_multiple_selected = True
+    kept_owner = ""  # whose kept files this input may take back; "" keeps nothing
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.kept: list[attachments.KeptFile] = []  # shown beside the input when the form comes back
+        self.reopened: dict[str, attachments.KeptUpload | None] = {}
+
+    def __deepcopy__(self, memo):
+        copied = super().__deepcopy__(memo)  # a widget's copy is shallow: each form gets its own state
+        copied.kept, copied.reopened = [], {}
+        return copied
+
+    @staticmethod
+    def kept_name(name: str) -> str:
+        return f"{name}-kept"
+
+    def value_from_datadict(self, data, files, name):
+        chosen = super().value_from_datadict(data, files, name)
+        if not self.kept_owner:
+            return chosen
+        tokens = data.getlist(self.kept_name(name))[:MAX_FILES] if hasattr(data, "getlist") else []
+        kept = []
+        for token in dict.fromkeys(tokens):
+            if token not in self.reopened:  # once per form: the bound field reads its data more than once
+                self.reopened[token] = attachments.reopen(token, owner=self.kept_owner)
+            if self.reopened[token] is not None:
+                kept.append(self.reopened[token])
+        if not kept:
+            return chosen
+        return [*kept, *(chosen if isinstance(chosen, (list, tuple)) else [chosen] if chosen else [])]
+
+    def render(self, name, value, attrs=None, renderer=None):
+        html = super().render(name, value, attrs, renderer)
+        if not self.kept:
+            return html
+        base = f"{(attrs or {}).get('id') or name}-kept"
+        items = format_html_join(
+            "", '<div class="form-check kept-file"><input class="form-check-input" type="checkbox" name="{}" value="{}" '
+                'id="{}{}" checked> <label class="form-check-label" for="{}{}">{} <span class="text-muted small">{}'
+                '</span></label></div>',
+            ((self.kept_name(name), kept.token, base, i, base, i, kept.name, filesizeformat(kept.size))
+             for i, kept in enumerate(self.kept)))
+        return format_html('<div class="kept-files mb-1"><div class="small text-muted">{}</div>{}</div>{}',
+                           _("Kept from your last try (untick a file to leave it out); add more below:"), items, html)
 
 
 class MultipleFileField(forms.FileField):
@@ -61,6 +111,46 @@ class MultipleFileField(forms.FileField):
         if errors := attachments.check_uploads(cleaned):
             raise forms.ValidationError(errors)
         return cleaned
+
+
+def keep_files_for(form, user):
+    """Issue 21 §11: the form's file inputs keep what `user` chose when the form is sent back with an error."""
+    owner = attachments.owner_of(user)
+    for field in form.fields.values():
+        if isinstance(field.widget, MultipleFileInput):
+            field.widget.kept_owner = owner
+    return form
+
+
+def keep_chosen_files(form) -> None:
+    """Before a bound form is shown again with its errors: store the files its user chose and show them as kept.
+
+    Only when the error is elsewhere (a missing title, a stale version, a refused transition): when the files
+    themselves are refused (type, size, count, or storing them failed), nothing new is written (a bad file writes
+    nothing) and the user chooses again with the bad one left out; files kept from an earlier try stay kept. Once per
+    form."""
+    if not form.is_bound or getattr(form, "files_kept", False):
+        return
+    form.files_kept = True
+    for name, field in form.fields.items():
+        widget = field.widget
+        if not isinstance(widget, MultipleFileInput) or not widget.kept_owner:
+            continue
+        data = form[name].data
+        chosen = (data if isinstance(data, (list, tuple)) else [data] if data else [])[:MAX_FILES]
+        refused = bool(form.errors.get(name))
+        widget.kept = [upload.kept if isinstance(upload, attachments.KeptUpload)
+                       else attachments.keep(upload, owner=widget.kept_owner)
+                       for upload in chosen if isinstance(upload, attachments.KeptUpload) or not refused]
+
+
+def discard_kept_files(form_class, data, user) -> None:
+    """After a form of `form_class` went through: delete the kept files `data` (its POST) carried."""
+    owner = attachments.owner_of(user)
+    for name, field in form_class.base_fields.items():
+        if isinstance(field.widget, MultipleFileInput):
+            tokens = data.getlist(MultipleFileInput.kept_name(name))[:MAX_FILES]
+            attachments.discard([attachments.reopen(token, owner=owner) for token in tokens])
 
 
 class VersionForm(forms.Form):
@@ -152,7 +242,8 @@ class PortalRequestForm(RequestForm):
 class DeskFilter(StyledFilterSet):
     """The desk queue's filter bar. Choices are scoped; the branch filter is for see-all users only."""
 
-    q = django_filters.CharFilter(method="search", label=_("Search"))
+    q = django_filters.CharFilter(method="search", label=_("Search"), max_length=request_search.MAX_LENGTH, widget=forms.TextInput(
+        attrs={"placeholder": _("Number, phone, serial, contract, name or title")}))
     branch = ScopedChoiceFilter(Branch, label=_("Branch"))
     customer = ScopedChoiceFilter(Customer, label=_("Customer"))
     priority = django_filters.ChoiceFilter(choices=Priority.choices, label=_("Priority"))
@@ -168,7 +259,7 @@ class DeskFilter(StyledFilterSet):
             del self.filters["branch"]
 
     def search(self, queryset, name, value):
-        return queryset.filter(Q(number__icontains=value) | Q(title__icontains=value))
+        return request_search.search_requests(queryset, value)  # issue 21 §8: the one search, also the top bar's
 
 
 def opened_day_filter(label):

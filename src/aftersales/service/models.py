@@ -141,9 +141,12 @@ class CalendarDay(TimeStampedModel):
         verbose_name_plural = _("calendar days")
         ordering = ["day"]
         constraints = [
-            models.UniqueConstraint(fields=["day"], condition=Q(calendar__isnull=True), name="public_day_once"),
-            models.UniqueConstraint(fields=["calendar", "day"], name="calendar_day_once"),
-            models.CheckConstraint(name="calendar_day_kind_known", condition=Q(kind__in=DayKind.values)),
+            models.UniqueConstraint(fields=["day"], condition=Q(calendar__isnull=True), name="public_day_once",
+                                    violation_error_message=_("This day is already in the public calendar.")),
+            models.UniqueConstraint(fields=["calendar", "day"], name="calendar_day_once",
+                                    violation_error_message=_("This day is already in this calendar.")),
+            models.CheckConstraint(name="calendar_day_kind_known", condition=Q(kind__in=DayKind.values),
+                                   violation_error_message=_("A day is either a day off or a make-up working day.")),
         ]
 
     def __str__(self):
@@ -181,7 +184,9 @@ class SlaPolicy(TimeStampedModel):
         verbose_name = _("SLA policy")
         verbose_name_plural = _("SLA policies")
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_policy")]
+        constraints = [models.UniqueConstraint(
+            fields=["is_default"], condition=Q(is_default=True), name="one_default_policy",
+            violation_error_message=_("Another policy is the default already: only one policy can be the default."))]
 
     def __str__(self):
         return self.name
@@ -201,7 +206,9 @@ class SlaTargetRule(models.Model):
         verbose_name = _("SLA target")
         verbose_name_plural = _("SLA targets")
         ordering = ["policy", "priority", "kind"]
-        constraints = [models.UniqueConstraint(fields=["policy", "priority", "kind"], name="rule_once_per_policy")]
+        constraints = [models.UniqueConstraint(
+            fields=["policy", "priority", "kind"], name="rule_once_per_policy",
+            violation_error_message=_("This policy has a target of this kind for this priority already."))]
 
     def __str__(self):
         return f"{self.get_priority_display()} · {self.get_kind_display()} ≤ {self.minutes} min"
@@ -219,7 +226,9 @@ class EscalationRule(models.Model):
         verbose_name = _("escalation step")
         verbose_name_plural = _("escalation steps")
         ordering = ["branch", "level"]
-        constraints = [models.UniqueConstraint(fields=["branch", "level"], name="escalation_level_once")]
+        constraints = [models.UniqueConstraint(
+            fields=["branch", "level"], name="escalation_level_once",
+            violation_error_message=_("This branch's ladder has a step at this level already."))]
 
     def __str__(self):
         return f"{self.branch} L{self.level} → {self.position} (+{self.delay_minutes} min)"
@@ -316,6 +325,12 @@ class ServiceRequest(TimeStampedModel):
             models.Index(fields=["next_check_at"], name="srq_check", condition=Q(next_check_at__isnull=False)),
             models.Index(fields=["customer", "created_at"], name="srq_customer_created"),
             models.Index(fields=["assignee", "state"], name="srq_assignee_state"),
+            # Issue 21 §8, search (service/search.py): the reporter's phone without spaces, dashes, + and brackets,
+            # written out as search.PHONE_KEY_TEMPLATE (literals: SQLite matches an indexed expression only to itself).
+            models.Index(models.Func(models.F("reporter_phone"), template=(
+                "REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(%(expressions)s, ' ', ''), '-', ''), '+', ''), '(', ''), ')', '')")),
+                name="srq_reporter_phone_key"),
+            models.Index(fields=["reporter_name"], name="srq_reporter_name"),
         ]
 
     def __str__(self):

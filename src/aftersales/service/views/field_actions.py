@@ -15,7 +15,7 @@ from ..actions import awaiting_work_order, unrated_work_order
 from ..forms import ArriveForm, ConfirmForm, RateForm, RejectForm, SignatureForm, WorkOrderForm
 from ..models import State, WorkOrder
 from .common import add_domain_error, done, error_status, request_queryset, safe_next
-from .request_actions import RequestAction
+from .request_actions import KeepsChosenFiles, RequestAction
 
 # -- the engineer's verbs: the state machine guards them (a second tap is an IllegalTransition), so a
 # priority change by the desk meanwhile does not block an engineer standing on site.
@@ -63,7 +63,7 @@ class Leave(EngineerAction):
         verbs.leave(request=request_obj, by=self.request.user)
 
 
-class SubmitWorkOrder(EngineerAction):
+class SubmitWorkOrder(KeepsChosenFiles, EngineerAction):
     name, title = "work_order", gettext_lazy("Work order")
     form_class = WorkOrderForm
     partial = "service/_work_order_form.html"

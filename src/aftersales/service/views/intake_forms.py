@@ -14,7 +14,13 @@ from aftersales.core.views import ScopedMixin
 from aftersales.customers.models import Project
 
 from .. import verbs
-from ..forms import DeskIntakeForm, PortalRequestForm
+from ..forms import (
+    DeskIntakeForm,
+    PortalRequestForm,
+    discard_kept_files,
+    keep_chosen_files,
+    keep_files_for,
+)
 from ..models import ServiceRequest
 from .common import add_domain_error, error_status, priority_choices
 
@@ -42,7 +48,7 @@ class IntakeBase(ScopedMixin, View):
         return self.render(self.form_class(user=request.user))
 
     def post(self, request):
-        form = self.form_class(request.POST, request.FILES, user=request.user)
+        form = keep_files_for(self.form_class(request.POST, request.FILES, user=request.user), request.user)
         if form.is_valid():
             try:
                 created = verbs.open_request(by=request.user, uploads=form.cleaned_data["attachments"],
@@ -50,8 +56,10 @@ class IntakeBase(ScopedMixin, View):
             except DomainError as error:
                 add_domain_error(form, error)
             else:
+                discard_kept_files(self.form_class, request.POST, request.user)  # they are attachments now
                 messages.success(request, _("Request %(number)s is opened.") % {"number": created.number})
                 return redirect(created)
+        keep_chosen_files(form)  # issue 21 §11: the files chosen survive the error
         return self.render(form, status=error_status(request, 422))
 
     def render(self, form, status=200):

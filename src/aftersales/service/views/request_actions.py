@@ -18,7 +18,7 @@ from .. import actions as rules
 from .. import dispatching, verbs
 from ..forms import (
     AdvisorForm, AttachmentsForm, CommentForm, ContingencyForm, DispatchForm, PriorityForm, ReasonForm, ReplyForm,
-    ResumeForm,
+    ResumeForm, discard_kept_files, keep_chosen_files, keep_files_for,
 )
 from ..models import ServiceRequest
 from .common import add_domain_error, done, error_status, priority_choices, request_queryset, safe_next
@@ -249,7 +249,26 @@ class Comment(RequestAction):
         verbs.comment(request=request_obj, by=self.request.user, text=form.cleaned_data["text"])
 
 
-class AddAttachments(RequestAction):
+class KeepsChosenFiles:
+    """Issue 21 §11, mixed into an action with file inputs: the files chosen are kept when the form is sent back
+    with an error (service.forms.keep_chosen_files), and deleted once it goes through."""
+
+    @classmethod
+    def make_form(cls, request_obj, user, data=None, files=None):
+        return keep_files_for(super().make_form(request_obj, user, data, files), user)
+
+    def render(self, request_obj, form, status=200):
+        keep_chosen_files(form)
+        return super().render(request_obj, form, status)
+
+    def post(self, request, pk):
+        response = super().post(request, pk)
+        if response.status_code in (204, 302):  # done: the kept files are attachments now
+            discard_kept_files(self.form_class, request.POST, request.user)
+        return response
+
+
+class AddAttachments(KeepsChosenFiles, RequestAction):
     """Screenshots, photos and logs added after the request was opened, by staff and the customer's users.
     All files or none: a rejected file writes nothing."""
 
