@@ -231,3 +231,16 @@ def test_phone_serial_contract_and_number_are_read_through_indexes(frozen_clock,
     assert "device_serial" in serial and "srq_reporter_name" in serial, serial
     number = plan_of(search.search_requests(requests, "SR0000001"))
     assert ("(number=?)" if connection.vendor == "sqlite" else "number") in number, number  # the unique index
+
+
+def test_the_api_searches_like_the_pages(dispatcher, project_a):
+    from ..conftest import api_as
+
+    request = verbs.open_request(by=dispatcher, project=project_a, priority="general", channel="phone",
+                                 title="门禁读卡器失灵", description="-", reporter_name="王师傅",
+                                 reporter_phone="138 0013 8000")
+    api = api_as(dispatcher)
+    for query in ("+86 138-0013-8000", request.number, "读卡器"):
+        found = api.get("/api/requests/", {"q": query}).json()["results"]
+        assert [row["id"] for row in found] == [request.pk], query
+    assert api.get("/api/requests/", {"q": "x" * 500}).status_code == 400

@@ -1,6 +1,5 @@
 """Service requests over the API: scoped, documented, 400 with field messages, 409 on illegal moves."""
 
-from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +23,7 @@ from aftersales.core.scoping import EVERYTHING, Scope, get_visible_or_404, visib
 from aftersales.customers.models import Customer, Project
 
 from . import attachments, dispatching, selectors, verbs
+from . import search as request_search
 from .actions import permission_of
 from .models import (
     OPEN_STATES, Attachment, Channel, IncidentReport, Priority, ServiceMode, ServiceRequest, State, Target, TimelineEvent, WorkOrder,
@@ -41,7 +41,9 @@ class RequestFilter(filters.FilterSet):
     created_after = filters.DateTimeFilter(field_name="created_at", lookup_expr="gte", validators=[validate_plausible])
     created_before = filters.DateTimeFilter(field_name="created_at", lookup_expr="lt", validators=[validate_plausible])
     open = filters.BooleanFilter(method="only_open")
-    q = filters.CharFilter(method="search")
+    q = filters.CharFilter(method="search", max_length=request_search.MAX_LENGTH,
+                           help_text="Request number, phone, serial or contract number, reporter name, or title words "
+                                     "(the newest requests only): the list page's search.")
 
     class Meta:
         model = ServiceRequest
@@ -51,7 +53,7 @@ class RequestFilter(filters.FilterSet):
         return queryset.filter(state__in=OPEN_STATES) if value else queryset.exclude(state__in=OPEN_STATES)
 
     def search(self, queryset, name, value):
-        return queryset.filter(Q(number__icontains=value) | Q(title__icontains=value))
+        return request_search.search_requests(queryset, value)  # issue 21 §8: the one search of the pages
 
 
 QUEUE_IDS = {"branch": "branch_id", "customer": "customer_id", "assignee": "assignee_id"}
