@@ -93,7 +93,15 @@ class SubmitWorkOrder(KeepsChosenFiles, EngineerAction):
 
 # -- confirmation of a work order: on the engineer's screen with a signature, or in the portal
 
-class WorkOrderDecision(RequestAction):
+class WithWorkOrders:
+    """An action on one of the request's work orders: the request is read with them (and their engineers)."""
+
+    def get_object(self):
+        queryset = request_queryset().prefetch_related("work_orders__engineer")
+        return get_visible_or_404(queryset, self.request.user, pk=self.kwargs["pk"])
+
+
+class WorkOrderDecision(WithWorkOrders, RequestAction):
     """Confirm or reject the work order awaiting confirmation (`decision` = confirm / reject)."""
 
     confirm_form, reject_form = ConfirmForm, RejectForm
@@ -119,9 +127,6 @@ class WorkOrderDecision(RequestAction):
         panel["work_order"] = awaiting_work_order(request_obj)
         return panel
 
-    def get_object(self):
-        queryset = request_queryset().prefetch_related("work_orders__engineer")
-        return get_visible_or_404(queryset, self.request.user, pk=self.kwargs["pk"])
 
     def post(self, request, pk):
         request_obj = self.get_object()
@@ -199,7 +204,7 @@ class SignOnScreen(WorkOrderDecision):
         return reverse("service:my_work")
 
 
-class RateWorkOrder(RequestAction):
+class RateWorkOrder(WithWorkOrders, RequestAction):
     """Issue 21 §4: the customer rates a work order they confirmed without the stars."""
 
     name, title = "rate", gettext_lazy("Rate the work")
@@ -217,9 +222,6 @@ class RateWorkOrder(RequestAction):
     def extra_context(cls, http_request, request_obj):
         return {"work_order": unrated_work_order(request_obj)}
 
-    def get_object(self):
-        queryset = request_queryset().prefetch_related("work_orders__engineer")
-        return get_visible_or_404(queryset, self.request.user, pk=self.kwargs["pk"])
 
     def perform(self, request_obj, form):
         data = form.cleaned_data
