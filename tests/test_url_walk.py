@@ -264,6 +264,10 @@ def test_every_url_answers_as_expected_for_each_role(role, world, client, reques
         ("engineer", "accounts:roster", 200),
         ("customer_user_a", "staff-list", 403),
         ("customer_user_a", "device-list", 200),
+        # issue 21 §6: a policy's own promises are shared by every branch: administrators create and edit them
+        ("manager", "service:config_policy_create", 403),
+        ("dispatcher", "service:config_policy_create", 403),
+        ("admin_user", "service:config_policy_create", 200),
     ],
 )
 def test_role_rules_stated_explicitly(role, url_name, expected, world, client, request):

@@ -266,6 +266,7 @@ SPECTACULAR_SETTINGS = {
         "NotificationChannelEnum": "aftersales.notify.models.Channel",
         "RequestStateEnum": "aftersales.service.models.State",
         "WorkOrderStateEnum": "aftersales.service.models.WorkOrderState",
+        "TargetKindEnum": "aftersales.service.models.TargetKind",  # an SLA policy's targets (api_config.TargetRuleIn)
     },
 }
 

@@ -1,8 +1,8 @@
 """Issue 21 §6 in a real browser at desktop width: an administrator opens the service settings from the menu, sees
 the warning about next year's missing holidays, a year of the public calendar, the policies with their preview, and
 a branch's ladder; a step nobody would receive is refused with its reason, a step someone holds is added and shows
-who it would notify. A department manager sees only their own branch. Screenshots go to test-results/ for a human to
-look at. Any violation of the Content-Security-Policy fails the test."""
+who it would notify; a policy's target is changed in its table. A department manager sees only their own branch.
+Screenshots go to test-results/ for a human to look at. Any violation of the Content-Security-Policy fails the test."""
 
 from pathlib import Path
 
@@ -11,7 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
 from aftersales.accounts.models import Position
-from aftersales.service.models import EscalationRule
+from aftersales.service.models import EscalationRule, SlaPolicy, SlaTargetRule
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -126,3 +126,21 @@ def test_a_department_manager_sees_only_their_branch(new_page, live_server, outp
     page.screenshot(path=str(Path(output_path) / "config-ladders-manager.png"), full_page=True)
     response = page.goto(f"{live_server.url}/service/config/ladders/{branch_b.pk}/")
     assert response.status == 404
+
+
+def test_an_administrator_changes_a_targets_minutes(new_page, live_server, output_path, admin_user):
+    """The targets table at desktop width: the serious reply's 15 minutes become 30; the page says the change reaches
+    new requests only, shows the minutes as hours and minutes, and its preview moves with the change."""
+    policy = SlaPolicy.objects.get(is_default=True)
+    page = new_page(**DESKTOP)
+    log_in(page, live_server, admin_user.username)
+    page.goto(f"{live_server.url}/service/config/policies/{policy.pk}/")
+    expect(page.locator("[data-applies-from-now]")).to_be_visible()
+    row = page.locator("tr[data-target='serious-resolution']")
+    expect(row.locator("[data-duration]")).to_contain_text("4")  # 240 minutes: 4 h
+    page.fill("input[name='serious-reply-minutes']", "30")
+    page.locator("form[data-targets-form] button[type=submit]").click()
+    expect(page.locator("input[name='serious-reply-minutes']")).to_have_value("30")
+    expect(page.locator("table[data-preview] tr[data-priority='serious'][data-kind='reply']")).to_contain_text("30")
+    assert SlaTargetRule.objects.get(policy=policy, priority="serious", kind="reply").minutes == 30
+    page.screenshot(path=str(Path(output_path) / "config-policy-targets.png"), full_page=True)

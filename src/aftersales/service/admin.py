@@ -93,6 +93,11 @@ class SlaPolicyAdmin(admin.ModelAdmin):
     list_display = ["name", "calendar", "warn_at_percent", "is_default"]
     inlines = [SlaTargetRuleInline]
 
+    def save_model(self, request, obj, form, change):
+        if change:  # a configuration page or API call opened on the old version is refused (service/policy_config.py)
+            obj.version += 1
+        super().save_model(request, obj, form, change)
+
 
 @admin.register(EscalationRule)
 class EscalationRuleAdmin(admin.ModelAdmin):

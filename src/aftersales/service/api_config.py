@@ -4,7 +4,9 @@
     calendar-days/                 the listed days (?calendar=, ?public=true, ?year=); POST adds or renames, DELETE removes
     holiday-years/                 the known years; POST import/ {"year"} imports a year of the bundled data,
                                    POST complete/ {"year"} records a year entered by hand as known
-    policies/                      the SLA policies with their targets; {id}/preview/ "a request opened now would be due at"
+    policies/                      the SLA policies with their targets; {id}/preview/ "a request opened now would be due at";
+                                   administrators POST a new one (or a copy), PATCH {id}/ with its `version` (the
+                                   `rules` replace the set; a stale version is a 409), DELETE {id}/ one nobody uses
     project-policies/              each visible project's policy; PUT {id}/ {"policy": id | null}
     ladders/                       each visible branch's ladder as it applies today, with who each step notifies
     escalation-steps/              the steps of the visible branches' own ladders: POST, PATCH, DELETE
@@ -29,8 +31,11 @@ from aftersales.core.plausible import PlausibleDateSerializerField, implausible_
 from aftersales.core.scoping import visible
 from aftersales.customers.models import Project
 
-from . import config
-from .models import CalendarDay, DayKind, EscalationRule, HolidayYear, SlaPolicy, SlaTargetRule, WorkCalendar
+from . import config, policy_config
+from .models import (
+    CalendarDay, DayKind, EscalationRule, HolidayYear, Priority, SlaPolicy, SlaTargetRule, TargetKind, TargetStart,
+    WorkCalendar,
+)
 
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 YEAR_PARAMETER = OpenApiParameter("year", str, description="YYYY; default: this year", pattern=r"^\d{4}$")
@@ -244,10 +249,68 @@ class TargetRuleOut(serializers.ModelSerializer):
 
 class PolicyOut(serializers.ModelSerializer):
     rules = TargetRuleOut(many=True, read_only=True)
+    version = serializers.IntegerField(read_only=True, help_text="Send it back with a change: a change made on an older "
+                                                                 "version is refused (409 `stale`).")
 
     class Meta:
         model = SlaPolicy
-        fields = ["id", "name", "calendar", "warn_at_percent", "is_default", "rules"]
+        fields = ["id", "name", "calendar", "warn_at_percent", "is_default", "version", "rules"]
+
+
+class PolicySavedOut(PolicyOut):
+    recomputed = serializers.IntegerField(read_only=True, help_text="Open requests of the policy whose due times were "
+                                                                    "recomputed (a new calendar or warning percentage).")
+
+    class Meta(PolicyOut.Meta):
+        fields = [*PolicyOut.Meta.fields, "recomputed"]
+
+
+class TargetRuleIn(serializers.Serializer):
+    priority = serializers.ChoiceField(choices=Priority.choices)
+    kind = serializers.ChoiceField(choices=TargetKind.choices)
+    minutes = serializers.IntegerField(min_value=1, max_value=policy_config.MAX_TARGET_MINUTES,
+                                       help_text="Service time on the policy's calendar (at most 90 days).")
+    starts = serializers.ChoiceField(choices=TargetStart.choices, required=False, default=TargetStart.CREATED,
+                                     help_text="Counted from: `created` (any target), `dispatched` (the on-site decision: "
+                                               "departure, arrival, resolution), `arrived` (resolution only).")
+    onsite_only = serializers.BooleanField(required=False, default=False,
+                                           help_text="Always true for departure and arrival, always false for reply.")
+
+
+RULES_HELP = ("The whole set of targets, at most one per priority and kind. Within a priority, counted from the same "
+              "moment, the resolution may not be shorter than the reply, nor the arrival than the departure; a "
+              "refused set is a 400 with `fields.rules`.")
+
+
+class PolicyIn(serializers.Serializer):
+    name = serializers.CharField(max_length=policy_config.MAX_NAME_LENGTH)
+    calendar = serializers.PrimaryKeyRelatedField(queryset=WorkCalendar.objects.all())
+    warn_at_percent = serializers.IntegerField(min_value=1, max_value=99, required=False, default=80)
+    is_default = serializers.BooleanField(required=False, default=False,
+                                          help_text="true: the old default stops being the default, in the same action.")
+    copy_from = serializers.PrimaryKeyRelatedField(queryset=SlaPolicy.objects.all(), required=False, allow_null=True,
+                                                   help_text="Start with every target of this policy (not with `rules`).")
+    rules = TargetRuleIn(many=True, required=False, max_length=policy_config.MAX_TARGETS, help_text=RULES_HELP)
+
+
+class PolicyChangeIn(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1, max_value=2**31 - 1,
+                                       help_text="The policy's `version` as read: a change made since is a 409 `stale`.")
+    name = serializers.CharField(max_length=policy_config.MAX_NAME_LENGTH, required=False)
+    calendar = serializers.PrimaryKeyRelatedField(queryset=WorkCalendar.objects.all(), required=False)
+    warn_at_percent = serializers.IntegerField(min_value=1, max_value=99, required=False)
+    is_default = serializers.BooleanField(required=False, help_text="Only true: the default policy stays the default "
+                                                                    "until another one is made the default.")
+    rules = TargetRuleIn(many=True, required=False, max_length=policy_config.MAX_TARGETS,
+                         help_text=RULES_HELP + " Replaces the policy's targets; [] removes them all.")
+
+
+def target_specs(rules) -> list | None:
+    return None if rules is None else [policy_config.TargetSpec(**rule) for rule in rules]
+
+
+VERSION_PARAMETER = OpenApiParameter("version", int, required=False,
+                                     description="The policy's `version` as read: refused (409 `stale`) if it changed.")
 
 
 class PreviewRowOut(serializers.Serializer):
@@ -273,12 +336,63 @@ def preview_out(policy) -> dict:
     return {"policy": policy.pk, "now": now, "rows": config.preview(policy, now=now)}
 
 
-class PolicyViewSet(ConfigViewSetMixin, viewsets.ReadOnlyModelViewSet):
-    """The SLA policies and their targets."""
+class PolicyViewSet(ConfigViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                    mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """The SLA policies and their targets. Administrators create, change and delete them (service.change_slapolicy);
+    a change applies to requests opened from then on, open requests keep the targets they were given."""
 
     queryset = SlaPolicy.objects.prefetch_related("rules").order_by("name")
     serializer_class = PolicyOut
     permission_required = config.VIEW_POLICIES
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def answer(self, policy, status=200, recomputed=None):
+        policy = SlaPolicy.objects.prefetch_related("rules").get(pk=policy.pk)
+        body = PolicyOut(policy).data
+        if recomputed is not None:
+            body = {**body, "recomputed": recomputed}
+        return Response(body, status=status)
+
+    @extend_schema(request=PolicyIn, responses={201: PolicyOut, **ERRORS})
+    @requires(config.CHANGE_POLICIES)
+    def create(self, request, *args, **kwargs):
+        """A new policy: with `rules`, or a copy of another policy's targets (`copy_from`), or none yet."""
+        data = PolicyIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        policy = policy_config.create_policy(
+            name=fields["name"], calendar=fields["calendar"], warn_at_percent=fields["warn_at_percent"],
+            is_default=fields["is_default"], copy_from=fields.get("copy_from"), targets=target_specs(fields.get("rules")),
+            by=request.user)
+        return self.answer(policy, status=201)
+
+    @extend_schema(request=PolicyChangeIn, responses={200: PolicySavedOut, **ERRORS, 409: ErrorOut})
+    @requires(config.CHANGE_POLICIES)
+    def partial_update(self, request, *args, **kwargs):
+        """Change what is sent, if the policy is still at `version` (else 409 `stale`, nothing written). `rules`
+        replaces the whole set of targets. A new calendar or warning percentage recomputes the due times of the
+        policy's open requests (`recomputed`)."""
+        policy = self.get_object()
+        data = PolicyChangeIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        saved = policy_config.update_policy(
+            policy=policy, version=fields["version"], name=fields.get("name"), calendar=fields.get("calendar"),
+            warn_at_percent=fields.get("warn_at_percent"), is_default=fields.get("is_default"),
+            targets=target_specs(fields.get("rules")), by=request.user)
+        return self.answer(saved.policy, recomputed=saved.recomputed)
+
+    @extend_schema(parameters=[VERSION_PARAMETER], responses={204: None, **ERRORS, 409: ErrorOut})
+    @requires(config.CHANGE_POLICIES)
+    def destroy(self, request, *args, **kwargs):
+        """Delete a policy nobody uses; the default, or a policy a project names or a request was opened under, is a
+        409 `in_use` whose detail says how many use it."""
+        policy = self.get_object()
+        raw = request.query_params.get("version", "").strip()
+        if raw and not (raw.isascii() and raw.isdigit() and len(raw) <= 9):
+            raise ValidationError({"version": [_("A valid integer is required.")]})
+        policy_config.delete_policy(policy=policy, by=request.user, version=int(raw) if raw else None)
+        return Response(status=204)
 
     @extend_schema(responses={200: PreviewOut, **ERRORS})
     @action(detail=True, methods=["get"])

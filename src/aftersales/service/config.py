@@ -7,8 +7,8 @@ logged by auditlog itself, bulk writes and unregistered models by `LogEntry.obje
 due times of the open requests a calendar change can touch before it returns (lessons.md #1, #2).
 
 Who may do what: administrators everything; a department manager the ladder of their own branch and the policy of
-their branch's projects (the scoping door decides which), and reads the calendars and policies. Calendars are
-shared by every branch, so only administrators change them.
+their branch's projects (the scoping door decides which), and reads the calendars and policies. Calendars and the
+policies' own promises (service/policy_config.py) are shared by every branch, so only administrators change them.
 """
 
 import calendar as calendar_module
@@ -45,10 +45,11 @@ MAX_LEVELS = 9
 VIEW_CALENDARS = "service.view_workcalendar"
 CHANGE_CALENDARS = "service.change_workcalendar"
 VIEW_POLICIES = "service.view_slapolicy"
+CHANGE_POLICIES = "service.change_slapolicy"  # a policy's own promises (service/policy_config.py): administrators
 CHANGE_PROJECT_POLICY = "service.change_projectpolicy"
 VIEW_LADDERS = "service.view_escalationrule"
 CHANGE_LADDERS = "service.change_escalationrule"
-CONFIGURE = (CHANGE_CALENDARS, CHANGE_PROJECT_POLICY, CHANGE_LADDERS)
+CONFIGURE = (CHANGE_CALENDARS, CHANGE_POLICIES, CHANGE_PROJECT_POLICY, CHANGE_LADDERS)
 
 BUNDLED_SOURCE = f"chinese-calendar {getattr(chinese_calendar, '__version__', '')}".strip()
 HAND_SOURCE = "entered by hand"

@@ -176,9 +176,12 @@ class SlaPolicy(TimeStampedModel):
     name = models.CharField(_("name"), max_length=100, unique=True)
     calendar = models.ForeignKey(WorkCalendar, models.PROTECT, related_name="policies", verbose_name=_("calendar"))
     warn_at_percent = models.PositiveSmallIntegerField(
-        _("warn at (% of the target)"), default=80, validators=[MinValueValidator(1), MaxValueValidator(99)]
+        _("warn at (percent of the target)"), default=80, validators=[MinValueValidator(1), MaxValueValidator(99)]
     )
     is_default = models.BooleanField(_("default policy"), default=False)
+    # Bumped by every change of the policy or its targets (service/policy_config.py, the admin): a form opened on an
+    # older version is refused, not silently overwritten.
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
         verbose_name = _("SLA policy")

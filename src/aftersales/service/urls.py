@@ -21,6 +21,7 @@ urlpatterns = [
     path("config/calendars/public/", config_pages.CalendarYear.as_view(), name="config_public_calendar"),
     path("config/calendars/<id:pk>/", config_pages.CalendarYear.as_view(), name="config_calendar"),
     path("config/policies/", config_pages.PolicyList.as_view(), name="config_policies"),
+    path("config/policies/new/", config_pages.PolicyCreate.as_view(), name="config_policy_create"),
     path("config/policies/<id:pk>/", config_pages.PolicyDetail.as_view(), name="config_policy"),
     path("config/projects/<id:pk>/", config_pages.ProjectPolicyPage.as_view(), name="config_project_policy"),
     path("config/ladders/", config_pages.LadderList.as_view(), name="config_ladders"),

@@ -15,14 +15,16 @@ from django.views.generic import TemplateView
 
 from aftersales.accounts.models import Branch
 from aftersales.core import clock as wall_clock
-from aftersales.core.errors import DomainError
+from aftersales.core.errors import DomainError, StaleObject
 from aftersales.core.plausible import plausible_year
 from aftersales.core.rows import row_id
 from aftersales.core.scoping import get_visible_or_404, visible
 from aftersales.customers.models import Project
 
-from .. import config
-from ..forms_config import DayForm, ProjectPolicyForm, StepForm, YearForm
+from .. import config, policy_config
+from ..forms_config import (
+    DayForm, DeletePolicyForm, NewPolicyForm, PolicyForm, ProjectPolicyForm, StepForm, TargetsForm, YearForm,
+)
 from ..models import CalendarDay, EscalationRule, Priority, SlaPolicy, WorkCalendar
 from .common import add_domain_error, done, error_status
 
@@ -40,6 +42,7 @@ class ConfigPage(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
         return {**super().get_context_data(**kwargs),
                 "missing_years": config.missing_holiday_years(),
                 "may_change_calendars": user.has_perm(config.CHANGE_CALENDARS),
+                "may_change_policies": user.has_perm(config.CHANGE_POLICIES),
                 "may_change_project_policy": user.has_perm(config.CHANGE_PROJECT_POLICY),
                 "may_change_ladders": user.has_perm(config.CHANGE_LADDERS)}
 
@@ -193,14 +196,120 @@ class PolicyList(ConfigPage):
 
 
 class PolicyDetail(ConfigPage):
+    """A policy: its promises with a preview of a request opened now; for administrators (config.CHANGE_POLICIES) the
+    forms to change its name, calendar, warning and default, its targets table, and deleting it."""
+
     template_name = "service/config/policy_detail.html"
+    change_permission = config.CHANGE_POLICIES
     model = SlaPolicy
 
+    def policy(self):
+        return get_object_or_404(SlaPolicy.objects.select_related("calendar"), pk=self.kwargs["pk"])
+
     def get_context_data(self, **kwargs):
-        policy = get_object_or_404(SlaPolicy.objects.select_related("calendar"), pk=self.kwargs["pk"])
+        policy = kwargs.pop("policy", None) or self.policy()
+        if self.request.user.has_perm(config.CHANGE_POLICIES):
+            kwargs.setdefault("policy_form", PolicyForm(policy=policy))
+            kwargs.setdefault("targets_form", TargetsForm(policy=policy))
+            kwargs.setdefault("delete_form", DeletePolicyForm(initial={"version": policy.version}))
         now = wall_clock.now()
         return {**super().get_context_data(**kwargs), "policy": policy, "now": now,
-                "preview": config.preview(policy, now=now)}
+                "preview": config.preview(policy, now=now), "usage": policy_config.usage(policy)}
+
+    def again(self, policy, error: DomainError | None, **forms):
+        """The page with the form that failed: a stale version answers 409 to htmx, any other refusal 422."""
+        status = 409 if isinstance(error, StaleObject) else 422
+        context = self.get_context_data(policy=policy, stale=isinstance(error, StaleObject), **forms)
+        return render(self.request, self.template_name, context, status=error_status(self.request, status))
+
+    def post(self, http_request, **kwargs):
+        self.require_change()
+        policy = self.policy()
+        action = http_request.POST.get("action", "")
+        by = http_request.user
+        error = None
+        if action == "delete":
+            form = DeletePolicyForm(http_request.POST)
+            if form.is_valid():
+                try:
+                    policy_config.delete_policy(policy=policy, by=by, version=form.cleaned_data["version"])
+                except DomainError as refused:
+                    error = refused
+                    add_domain_error(form, refused)
+                else:
+                    messages.success(http_request, _("The policy “{name}” is deleted.").format(name=policy.name))
+                    return done(http_request, reverse("service:config_policies"))
+            return self.again(policy, error, delete_form=form)
+        if action == "targets":
+            form = TargetsForm(http_request.POST, policy=policy)
+            if form.is_valid():
+                try:
+                    policy_config.update_policy(policy=policy, version=form.cleaned_data["version"],
+                                                targets=form.targets(), by=by)
+                except policy_config.TargetRuleError as refused:
+                    error = refused
+                    form.add_target_error(refused)
+                except DomainError as refused:
+                    error = refused
+                    add_domain_error(form, refused)
+                else:
+                    messages.success(http_request, _("The targets are saved. Requests opened from now on get them; open "
+                                                     "requests keep the targets they were given."))
+                    return done(http_request, reverse("service:config_policy", args=[policy.pk]))
+            return self.again(policy, error, targets_form=form)
+        form = PolicyForm(http_request.POST, policy=policy)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                saved = policy_config.update_policy(
+                    policy=policy, version=data["version"], name=data["name"], calendar=data["calendar"],
+                    warn_at_percent=data["warn_at_percent"], is_default=data["is_default"], by=by)
+            except DomainError as refused:
+                error = refused
+                add_domain_error(form, refused)
+            else:
+                if saved.recomputed:
+                    messages.success(http_request, _(
+                        "The policy is saved; the due times of {n} open requests were recomputed on its calendar and "
+                        "warning percentage.").format(n=saved.recomputed))
+                else:
+                    messages.success(http_request, _("The policy is saved."))
+                return done(http_request, reverse("service:config_policy", args=[policy.pk]))
+        return self.again(policy, error, policy_form=form)
+
+
+class PolicyCreate(ConfigPage):
+    """A new policy, empty or as a copy of another one's targets (?copy=<id> fills the form from that policy)."""
+
+    template_name = "service/config/policy_new.html"
+    permission_required = (config.VIEW_POLICIES, config.CHANGE_POLICIES)
+    change_permission = config.CHANGE_POLICIES
+
+    def get_context_data(self, **kwargs):
+        if "form" not in kwargs:
+            pk = row_id(self.request.GET.get("copy", ""))
+            source = SlaPolicy.objects.filter(pk=pk).first() if pk else None
+            initial = {"warn_at_percent": 80}
+            if source is not None:
+                initial = {"copy_from": source.pk, "calendar": source.calendar_id,
+                           "warn_at_percent": source.warn_at_percent,
+                           "name": _("{name} (copy)").format(name=source.name)[:policy_config.MAX_NAME_LENGTH]}
+            kwargs["form"] = NewPolicyForm(initial=initial)
+        return super().get_context_data(**kwargs)
+
+    def post(self, http_request):
+        self.require_change()
+        form = NewPolicyForm(http_request.POST)
+        if form.is_valid():
+            try:
+                policy = policy_config.create_policy(by=http_request.user, **form.cleaned_data)
+            except DomainError as error:
+                add_domain_error(form, error)
+            else:
+                messages.success(http_request, _("The policy “{name}” is created. Requests get it once a project is "
+                                                 "given it, or once it is made the default.").format(name=policy.name))
+                return done(http_request, reverse("service:config_policy", args=[policy.pk]))
+        return self.with_errors(form=form)
 
 
 class ProjectPolicyPage(ConfigPage):
