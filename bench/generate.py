@@ -224,11 +224,12 @@ class SqliteWriter:
         return self.db.execute(f'SELECT COALESCE(MAX(id), 0) + 1 FROM "{table}"').fetchone()[0]
 
     def drop_indexes(self, table: str) -> list[str]:
-        """Drops the table's secondary indexes; returns the statements that rebuild them."""
-        rows = self.db.execute("SELECT name, sql FROM sqlite_master WHERE type='index' AND tbl_name=? AND sql IS NOT NULL",
-                               (table,)).fetchall()
-        self.run([f'DROP INDEX "{name}"' for name, _sql in rows])
-        return [sql for _name, sql in rows]
+        """Drops the table's secondary indexes and triggers; returns the statements that rebuild them (the triggers
+        keep the title words' FTS5 index current: `finish` rebuilds it once instead)."""
+        rows = self.db.execute("SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND tbl_name=? "
+                               "AND sql IS NOT NULL", (table,)).fetchall()
+        self.run([f'DROP {kind.upper()} "{name}"' for kind, name, _sql in rows])
+        return [sql for _kind, _name, sql in rows]
 
     def run(self, statements: list[str]) -> None:
         self.db.execute("BEGIN")
@@ -254,9 +255,14 @@ class SqliteWriter:
         return count
 
     def finish(self) -> dict:
+        timings = {}
+        if self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'service_request_terms'").fetchone():
+            started = time.perf_counter()  # service/term_index.py: the title words' index, from the rows
+            self.db.execute("INSERT INTO service_request_terms(service_request_terms) VALUES ('rebuild')")
+            timings["title words (FTS5 rebuild)"] = (0, time.perf_counter() - started)
         started = time.perf_counter()
         self.db.execute("ANALYZE")
-        timings = {"ANALYZE": (0, time.perf_counter() - started)}
+        timings["ANALYZE"] = (0, time.perf_counter() - started)
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.db.close()
         return timings
@@ -350,6 +356,7 @@ def big_tables(writer, n: int, meta: dict, rng: random.Random, now: datetime) ->
     Devices and requests carry explicit ids (from the table's next id), their children refer to them."""
     timings = {}
     from aftersales.demo.data import MODELS, PLACES, SHARE
+    from aftersales.service.terms import search_terms
 
     # ------------------------------------------------------------------ devices: 100 per project
     projects = meta["projects"]
@@ -464,7 +471,7 @@ def big_tables(writer, n: int, meta: dict, rng: random.Random, now: datetime) ->
             reporter_name, reporter_phone = caller(rng.randrange(N_CALLERS))
             title = f"{rng.choice(PLACES)}{rng.choice(FAULTS)}"
             yield (rid, ts(created), ts(closed or resolved or replied or created), f"SR{rid:07d}", reporter_name, reporter_phone,
-                   channel, priority, None, title, "设备故障，请尽快处理。", "", "", state,
+                   channel, priority, None, title, search_terms(title, reporter_name), "设备故障，请尽快处理。", "", "", state,
                    "onsite" if replied else "", "上门处理" if replied else "", None, "", 0, 0,
                    ts(reply_due) if is_open and replied is None else None,
                    ts(resolve_due) if is_open and resolved is None else None,
@@ -473,7 +480,7 @@ def big_tables(writer, n: int, meta: dict, rng: random.Random, now: datetime) ->
                    f"bt{rid:014d}", 1, None, assignee, branch_id, customer_id, project_id, None, policy, 1)
 
     columns = ["id", "created_at", "updated_at", "number", "reporter_name", "reporter_phone", "channel", "priority", "customer_rank",
-               "title", "description", "business_impact", "specialty", "state", "service_mode", "plan", "scheduled_for",
+               "title", "search_terms", "description", "business_impact", "specialty", "state", "service_mode", "plan", "scheduled_for",
                "contingency_plan", "escalation_level", "paused", "reply_due_at", "resolve_due_at", "next_due_at",
                "next_check_at", "due_provisional", "replied_at", "resolved_at", "closed_at", "public_token", "version",
                "advisor_id", "assignee_id", "branch_id", "customer_id", "project_id", "reporter_id", "policy_id",

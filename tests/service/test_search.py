@@ -105,17 +105,19 @@ def test_serial_contract_name_and_title(client, frozen_clock, dispatcher, projec
     assert numbers(client.get(LIST, {"q": "100%"})) == set() and numbers(client.get(LIST, {"q": "_"})) == set()
 
 
-def test_free_text_scans_the_newest_requests_of_the_scope_only(client, frozen_clock, dispatcher, project_a, monkeypatch):
+def test_title_words_find_requests_of_any_age_one_character_only_the_newest(client, frozen_clock, dispatcher, project_a,
+                                                                           monkeypatch):
     old = open_request(dispatcher, project_a, title="旧的硬盘告警", reporter_phone="13900000001")
     newer = [open_request(dispatcher, project_a, title=f"新的问题 {i}") for i in range(3)]
     as_user(client, dispatcher)
     monkeypatch.setattr(search, "TITLE_SCAN_LIMIT", 3)
-    assert numbers(client.get(LIST, {"q": "硬盘"})) == set()  # older than the newest 3
+    assert numbers(client.get(LIST, {"q": "硬盘"})) == {old.number}  # through the term index: any age
+    assert numbers(client.get(LIST, {"q": "盘"})) == set()  # one character has no term: the newest 3 only
     assert numbers(client.get(LIST, {"q": "新的问题"})) == {r.number for r in newer}
     assert numbers(client.get(LIST, {"q": "13900000001"})) == {old.number}  # number, phone, serial: any age
     assert numbers(client.get(LIST, {"q": old.number})) == {old.number}
     monkeypatch.setattr(search, "TITLE_SCAN_LIMIT", 10)
-    assert numbers(client.get(LIST, {"q": "硬盘"})) == {old.number}
+    assert numbers(client.get(LIST, {"q": "盘"})) == {old.number}
 
 
 # ------------------------------------------------------------------------------------------ scope

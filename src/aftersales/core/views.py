@@ -50,6 +50,16 @@ class CountedBy:
         return self.queryset.ordered
 
 
+class CountUpTo:
+    """The rows of a queryset counted up to `limit` (one query, which stops there)."""
+
+    def __init__(self, queryset, limit: int):
+        self.queryset, self.limit = queryset, limit
+
+    def count(self) -> int:
+        return self.queryset.order_by()[:self.limit].count()
+
+
 class ScopedListView(ScopedMixin, FilterView):
     """A list page with search (`q` through the FilterSet), filters, sorting (`sort`) and pagination."""
 
@@ -57,6 +67,18 @@ class ScopedListView(ScopedMixin, FilterView):
     sort_fields: dict[str, str] = {}  # ?sort=key -> order_by field; "-key" sorts descending
     default_sort = "-pk"
     template_name_suffix = "_list"
+    # A search's matches are counted up to this many, the page then says "more than": counting every request a common
+    # word finds among a million costs more than the page itself (bench/NOTES.md, issue 21 §8).
+    search_count_limit: int | None = None
+
+    def searching(self) -> bool:
+        return bool(self.request.GET.get("q", "").strip())
+
+    def paginate_queryset(self, queryset, page_size):
+        limit = self.search_count_limit
+        if limit and self.searching() and not isinstance(queryset, CountedBy):
+            queryset = CountedBy(queryset, CountUpTo(queryset, limit + 1).count)
+        return super().paginate_queryset(queryset, page_size)
 
     def get_paginate_by(self, queryset):
         try:
@@ -98,6 +120,9 @@ class ScopedListView(ScopedMixin, FilterView):
         context["sort_querystring"] = query.urlencode()
         context["current_sort"] = self.current_sort()
         context["sort_fields"] = self.sort_fields
+        paginator, limit = context.get("paginator"), self.search_count_limit
+        capped = paginator is not None and limit and self.searching() and paginator.count > limit
+        context["count_over"] = limit if capped else None
         return context
 
 

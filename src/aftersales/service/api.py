@@ -42,8 +42,9 @@ class RequestFilter(filters.FilterSet):
     created_before = filters.DateTimeFilter(field_name="created_at", lookup_expr="lt", validators=[validate_plausible])
     open = filters.BooleanFilter(method="only_open")
     q = filters.CharFilter(method="search", max_length=request_search.MAX_LENGTH,
-                           help_text="Request number, phone, serial or contract number, reporter name, or title words "
-                                     "(the newest requests only): the list page's search.")
+                           help_text="Request number, phone, serial or contract number, reporter name, or words of the title or "
+                                     "reporter name (Chinese: any two or more consecutive characters; other words "
+                                     "whole): the list page's search.")
 
     class Meta:
         model = ServiceRequest
@@ -53,7 +54,8 @@ class RequestFilter(filters.FilterSet):
         return queryset.filter(state__in=OPEN_STATES) if value else queryset.exclude(state__in=OPEN_STATES)
 
     def search(self, queryset, name, value):
-        return request_search.search_requests(queryset, value)  # issue 21 §8: the one search of the pages
+        one_customer = bool(self.request and self.request.user.customer_id)
+        return request_search.search_requests(queryset, value, one_customer=one_customer)  # issue 21 §8: the pages' search
 
 
 QUEUE_IDS = {"branch": "branch_id", "customer": "customer_id", "assignee": "assignee_id"}

@@ -16,6 +16,9 @@ class ServiceConfig(AppConfig):
         from .defaults import after_migrate
 
         post_migrate.connect(after_migrate, dispatch_uid="aftersales_service_defaults")
+        from . import term_index
+
+        post_migrate.connect(term_index.after_migrate, sender=self, dispatch_uid="aftersales_service_term_index")
 
         from django.db.models.signals import post_delete, post_save
 

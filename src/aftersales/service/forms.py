@@ -259,7 +259,8 @@ class DeskFilter(StyledFilterSet):
             del self.filters["branch"]
 
     def search(self, queryset, name, value):
-        return request_search.search_requests(queryset, value)  # issue 21 §8: the one search, also the top bar's
+        one_customer = bool(self.request and self.request.user.customer_id)
+        return request_search.search_requests(queryset, value, one_customer=one_customer)  # issue 21 §8, the top bar's too
 
 
 def opened_day_filter(label):

@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from aftersales.core.models import TimeStampedModel
 
+from .term_index import FullTextColumn
+
 
 class Priority(models.TextChoices):
     GENERAL = "general", _("General")  # 一般
@@ -268,6 +270,9 @@ class ServiceRequest(TimeStampedModel):
     customer_rank = models.PositiveSmallIntegerField(_("customer's order"), null=True, blank=True,
                                                      help_text=_("With several open requests, the customer's own order (1 first)."))
     title = models.CharField(_("title"), max_length=200)
+    # Issue 21 §8: the title's and reporter's words (service/terms.py), written with them by the opening verb and
+    # indexed by service/term_index.py (FTS5 on SQLite, GIN on PostgreSQL) so a word is found among all requests.
+    search_terms = models.TextField(editable=False, default="")
     description = models.TextField(_("description"))
     business_impact = models.TextField(_("impact on the business"), blank=True)
     specialty = models.CharField(_("specialty needed"), max_length=30, blank=True,
@@ -345,6 +350,18 @@ class ServiceRequest(TimeStampedModel):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
+
+
+class RequestTermIndex(models.Model):
+    """SQLite only: the FTS5 table over ServiceRequest.search_terms (service/term_index.py, created by migration
+    0016, not by Django), read for the ids of the requests a title word finds without touching their rows."""
+
+    rowid = models.BigIntegerField(primary_key=True, db_column="rowid")
+    search_terms = FullTextColumn()
+
+    class Meta:
+        managed = False
+        db_table = "service_request_terms"
 
 
 class Target(models.Model):

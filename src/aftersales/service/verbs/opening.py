@@ -19,6 +19,7 @@ from ..clock import (
     steps,
 )
 from ..models import EventKind, Priority, ServiceRequest, Target, TargetStart
+from ..terms import search_terms
 from ..timeline import creation_changes, record
 
 
@@ -50,9 +51,10 @@ def open_request(*, by, project, priority: str, channel: str, title: str, descri
         targets.append(Target(kind=rule.kind, minutes=rule.minutes, started_at=started, due_at=due.at, warn_at=warn.at,
                               provisional=due.provisional))
     plan = sla.schedule(targets, is_open=True, ladder=steps(ladder_for(project.branch_id)), warned=(), escalated=())
+    reporter_name = reporter_name or (reporter.display_name if reporter else "")
     request = ServiceRequest(
         project=project, customer_id=project.customer_id, branch_id=project.branch_id, reporter=reporter,
-        reporter_name=reporter_name or (reporter.display_name if reporter else ""),
+        reporter_name=reporter_name, search_terms=search_terms(title, reporter_name),
         reporter_phone=reporter_phone or getattr(reporter, "phone", ""), channel=channel, priority=priority,
         title=title, description=description, business_impact=business_impact, customer_rank=customer_rank,
         policy=policy, reporter_verified=reporter_verified, number=f"T{secrets.token_hex(8)}",  # unique until numbered

@@ -30,6 +30,7 @@ class DeskQueue(ScopedListView):
     filterset_class = DeskFilter
     template_name = "service/desk_queue.html"
     sort_fields = {"due": "next_due_at", "created": "created_at", "escalation": "escalation_level"}
+    search_count_limit = 1_000
 
     def get_queryset(self):
         queryset = selectors.desk_queue(self.request.user)
@@ -74,6 +75,7 @@ class RequestList(ScopedListView):
     filterset_class = RequestListFilter
     template_name = "service/request_list.html"
     sort_fields = {"number": "pk", "created": "created_at", "due": "next_due_at"}
+    search_count_limit = 1_000
 
     def get_queryset(self):
         queryset = selectors.requests_for(self.request.user).prefetch_related(open_targets_prefetch())

@@ -36,7 +36,8 @@ class RequestSearch(ScopedMixin, View):
         text = search.normalize(form.cleaned_data["q"])
         if not text:
             return redirect(list_url)
-        hit = search.first_hit(visible(ServiceRequest.objects.all(), request.user), text)
+        hit = search.first_hit(visible(ServiceRequest.objects.all(), request.user), text,
+                               one_customer=bool(request.user.customer_id))
         if hit is not None:
             return redirect("service:request_detail", pk=hit)
         return redirect(f"{list_url}?{urlencode({'q': text})}")
