@@ -22,6 +22,8 @@ from aftersales.assets.models import Device, DeviceCategory, Manufacturer
 from aftersales.customers.models import Customer, DeadlineExtension, Milestone, Project
 from aftersales.intake.alarms.keys import create_key
 from aftersales.intake.models import AlarmEvent, AlarmOutcome, InboundMail, IntegrationKey, MailState
+from aftersales.parts import services as parts
+from aftersales.parts.models import Location, Movement, Part, StockSlot
 from aftersales.service import verbs
 from aftersales.service.confirmation import confirmation_token, incident_confirmation_token
 from aftersales.service.models import (
@@ -114,8 +116,20 @@ def world(customer_user_a, customer_user_b, engineer, dispatcher, manager, gener
                                             timeline="09:00", fix="更换", prevention="巡检")
         # submitted: drafts are staff-only
         reports.append(verbs.submit_incident_report(report=report, by=admin_user, version=report.version))
+    # issue 22 §5: a part (the catalogue is shared), each branch's warehouse with a movement, the engineer's van
+    part = Part.objects.create(manufacturer=device_a.manufacturer, part_number="WALK-1", name="电源适配器 12V",
+                               purchase_cost=45)
+    stock_rows = []
+    for branch in (branch_a, branch_b):
+        warehouse = Location.objects.create(kind="warehouse", name=f"仓库 {branch.code}", branch=branch, is_main=True)
+        stock_rows.append(parts.receive(part=part, location=warehouse, quantity=3, by=admin_user))
+    Location.objects.create(kind="van", name="随车", branch=branch_a, engineer=engineer)
     # (object in customer A / branch A's world, object in customer B / branch B's world)
     return {
+        Part: (part, part),
+        Movement: tuple(stock_rows),
+        Location: tuple(row.location for row in stock_rows),
+        StockSlot: tuple(StockSlot.objects.get(part=part, location=row.location) for row in stock_rows),
         Customer: (project_a.customer, project_b.customer),
         Project: (project_a, project_b),
         Milestone: (milestone_a, milestone_b),
@@ -174,14 +188,16 @@ def sees(user, obj) -> bool:
                     Attachment: lambda o: o.request.customer_id}
         return type(obj) in customer and customer[type(obj)](obj) == user.customer_id
     if user.username in ("gm", "admin") or type(obj) in (DeviceCategory, Manufacturer, WorkCalendar, CalendarDay,
-                                                          SlaPolicy):
+                                                          SlaPolicy, Part):
         return True
     branch = {Customer: lambda o: o.branch_id, Project: lambda o: o.branch_id, Device: lambda o: o.project.branch_id,
               Milestone: lambda o: o.project.branch_id, DeadlineExtension: lambda o: o.milestone.project.branch_id,
               Branch: lambda o: o.pk, User: lambda o: o.branch_id, OnCallShift: lambda o: o.branch_id,
               ServiceRequest: lambda o: o.branch_id, WorkOrder: lambda o: o.request.branch_id,
               IncidentReport: lambda o: o.request.branch_id,
-              Attachment: lambda o: o.request.branch_id, EscalationRule: lambda o: o.branch_id}
+              Attachment: lambda o: o.request.branch_id, EscalationRule: lambda o: o.branch_id,
+              Movement: lambda o: o.location.branch_id, StockSlot: lambda o: o.location.branch_id,
+              Location: lambda o: o.branch_id}
     return branch[type(obj)](obj) == user.branch_id
 
 

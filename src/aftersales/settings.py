@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "aftersales.notify",
     "aftersales.service",
     "aftersales.intake",
+    "aftersales.parts",
     "aftersales.backups",
     "aftersales.reports",
     "aftersales.demo",

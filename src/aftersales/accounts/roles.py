@@ -48,13 +48,22 @@ _SERVICE_FIELD = [*_SERVICE_READ, "service.add_servicerequest", "service.work_on
 _SERVICE_CONFIG_BRANCH = ["service.view_workcalendar", "service.view_slapolicy", "service.view_escalationrule",
                           "service.change_escalationrule", "service.view_projectpolicy", "service.change_projectpolicy"]
 
+# Issue 22 §5 (REP-2), spare parts: staff read the catalogue and the stock of their branch (customers see none of
+# it); logistics manage the catalogue and their branch's stock; an engineer uses parts from their own van (the verbs
+# check the location: parts/services.py).
+_PARTS_READ = ["parts.view_part", "parts.view_location", "parts.view_stocklevel", "parts.view_stockslot",
+               "parts.view_movement"]
+_PARTS_MANAGE = [*_PARTS_READ, "parts.add_part", "parts.change_part", "parts.add_location", "parts.change_location",
+                 "parts.add_stocklevel", "parts.change_stocklevel", "parts.manage_stock", "parts.use_parts"]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    ENGINEER: [*_STAFF_READ, "assets.change_device", *_SERVICE_FIELD],
-    LOGISTICS: [*_STAFF_READ, "assets.change_device", "assets.add_manufacturer", *_SERVICE_READ],
-    DISPATCHER: [*_STAFF_READ, *_DESK_WRITE, *_SERVICE_DESK, "intake.add_devicealias"],
+    ENGINEER: [*_STAFF_READ, "assets.change_device", *_SERVICE_FIELD, *_PARTS_READ, "parts.use_parts"],
+    LOGISTICS: [*_STAFF_READ, "assets.change_device", "assets.add_manufacturer", *_SERVICE_READ, *_PARTS_MANAGE],
+    DISPATCHER: [*_STAFF_READ, *_DESK_WRITE, *_SERVICE_DESK, "intake.add_devicealias", *_PARTS_READ],
     DEPARTMENT_MANAGER: [*_STAFF_READ, *_DESK_WRITE, "assets.delete_device", *_SERVICE_DESK, *_SERVICE_FIELD,
-                         "intake.add_devicealias", *_SERVICE_CONFIG_BRANCH],
-    GENERAL_MANAGER: [*_STAFF_READ, *_DESK_WRITE, "assets.delete_device", "accounts.see_all_branches", *_SERVICE_DESK],
+                         "intake.add_devicealias", *_SERVICE_CONFIG_BRANCH, *_PARTS_READ],
+    GENERAL_MANAGER: [*_STAFF_READ, *_DESK_WRITE, "assets.delete_device", "accounts.see_all_branches", *_SERVICE_DESK,
+                      *_PARTS_READ],
     TECHNICAL_ADVISOR: [*_STAFF_READ, "accounts.see_all_branches", *_SERVICE_READ],
     CUSTOMER_USER: ["customers.view_customer", "customers.view_project", "customers.view_milestone",
                     "customers.view_deadlineextension", "assets.view_device", *_SERVICE_READ,
@@ -62,7 +71,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ADMINISTRATOR: ["*"],
 }
 
-ADMIN_APPS = ("accounts", "customers", "assets", "service", "notify", "intake", "authtoken", "auditlog")
+ADMIN_APPS = ("accounts", "customers", "assets", "service", "notify", "intake", "parts", "authtoken", "auditlog")
 
 
 def sync_roles(app_config=None, using="default", **kwargs) -> None:

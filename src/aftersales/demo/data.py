@@ -11,6 +11,7 @@ from aftersales.accounts import roles
 from aftersales.accounts.models import Branch, OnCallShift, Position, Specialty, User
 from aftersales.assets.models import Device, DeviceCategory, Manufacturer
 from aftersales.customers.models import Customer, Milestone, MilestoneKind, Project
+from aftersales.parts import demo as parts_demo
 
 DEMO_PASSWORD = "demo-pass-2026"
 
@@ -135,6 +136,7 @@ def load(*, devices: int = 500, seed: int = 2026) -> dict:
         rows.append(device)
     Device.objects.bulk_create(rows, batch_size=500)
     _service_requests(projects)
+    parts_demo.load()  # issue 22 §5: spare parts catalogue, warehouses, vans and their movements
     return {"created": True, "logins": logins, "devices": len(rows), "projects": len(projects)}
 
 

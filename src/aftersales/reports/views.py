@@ -7,7 +7,8 @@ from aftersales.accounts.models import Position
 from . import dashboard
 
 # Issue 21 §9: after logging in each role lands where it works; managers and administrators on the overview.
-LANDING = {Position.ENGINEER: "service:my_work", Position.DISPATCHER: "service:desk"}
+LANDING = {Position.ENGINEER: "service:my_work", Position.DISPATCHER: "service:desk",
+           Position.LOGISTICS: "parts:stock"}  # issue 22 §5: logistics land on the stock
 
 
 def landing_of(user) -> str:
