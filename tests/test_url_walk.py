@@ -24,6 +24,8 @@ from aftersales.intake.alarms.keys import create_key
 from aftersales.intake.models import AlarmEvent, AlarmOutcome, InboundMail, IntegrationKey, MailState
 from aftersales.parts import services as parts
 from aftersales.parts.models import Location, Movement, Part, StockSlot
+from aftersales.repairs import services as repairs
+from aftersales.repairs.models import Loan, RepairCase
 from aftersales.service import verbs
 from aftersales.service.confirmation import confirmation_token, incident_confirmation_token
 from aftersales.service.models import (
@@ -124,8 +126,14 @@ def world(customer_user_a, customer_user_b, engineer, dispatcher, manager, gener
         warehouse = Location.objects.create(kind="warehouse", name=f"仓库 {branch.code}", branch=branch, is_main=True)
         stock_rows.append(parts.receive(part=part, location=warehouse, quantity=3, by=admin_user))
     Location.objects.create(kind="van", name="随车", branch=branch_a, engineer=engineer)
+    # issue 22 §2-§4: a repair case of each world's device, each with a spare unit lent
+    repair_cases = tuple(repairs.open_case(by=admin_user, device=device, fault="无图像") for device in (device_a, device_b))
+    loans = tuple(repairs.lend_unit(case=case, by=admin_user, version=case.version, unit_serial=f"WALK-{case.pk}",
+                                    unit_model="备用机", due_back_on=timezone.localdate()) for case in repair_cases)
     # (object in customer A / branch A's world, object in customer B / branch B's world)
     return {
+        RepairCase: repair_cases,
+        Loan: loans,
         Part: (part, part),
         Movement: tuple(stock_rows),
         Location: tuple(row.location for row in stock_rows),
@@ -185,7 +193,8 @@ def sees(user, obj) -> bool:
                     Milestone: lambda o: o.project.customer_id, DeadlineExtension: lambda o: o.milestone.project.customer_id,
                     ServiceRequest: lambda o: o.customer_id, WorkOrder: lambda o: o.request.customer_id,
                     IncidentReport: lambda o: o.request.customer_id,
-                    Attachment: lambda o: o.request.customer_id}
+                    Attachment: lambda o: o.request.customer_id,
+                    RepairCase: lambda o: o.customer_id, Loan: lambda o: o.case.customer_id}
         return type(obj) in customer and customer[type(obj)](obj) == user.customer_id
     if user.username in ("gm", "admin") or type(obj) in (DeviceCategory, Manufacturer, WorkCalendar, CalendarDay,
                                                           SlaPolicy, Part):
@@ -195,6 +204,7 @@ def sees(user, obj) -> bool:
               Branch: lambda o: o.pk, User: lambda o: o.branch_id, OnCallShift: lambda o: o.branch_id,
               ServiceRequest: lambda o: o.branch_id, WorkOrder: lambda o: o.request.branch_id,
               IncidentReport: lambda o: o.request.branch_id,
+              RepairCase: lambda o: o.branch_id, Loan: lambda o: o.case.branch_id,
               Attachment: lambda o: o.request.branch_id, EscalationRule: lambda o: o.branch_id,
               Movement: lambda o: o.location.branch_id, StockSlot: lambda o: o.location.branch_id,
               Location: lambda o: o.branch_id}

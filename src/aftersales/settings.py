@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "aftersales.notify",
     "aftersales.service",
     "aftersales.intake",
+    "aftersales.repairs",
     "aftersales.parts",
     "aftersales.backups",
     "aftersales.reports",
@@ -268,6 +269,8 @@ SPECTACULAR_SETTINGS = {
         "RequestStateEnum": "aftersales.service.models.State",
         "WorkOrderStateEnum": "aftersales.service.models.WorkOrderState",
         "TargetKindEnum": "aftersales.service.models.TargetKind",  # an SLA policy's targets (api_config.TargetRuleIn)
+        "RepairStateEnum": "aftersales.repairs.models.RepairState",  # issue 22 §2: repair cases
+        "ReplacementSourceEnum": "aftersales.repairs.models.ReplacementSource",
     },
 }
 

@@ -12,6 +12,7 @@ from aftersales.core.health import health_view
 from aftersales.customers.api import register as register_customers_api
 from aftersales.intake.api import register as register_intake_api
 from aftersales.reports import views as reports_views
+from aftersales.repairs.api import register as register_repairs_api
 from aftersales.notify.api import register as register_notify_api
 from aftersales.parts.api import register as register_parts_api
 from aftersales.service.api import register as register_service_api
@@ -26,6 +27,7 @@ register_service_api(router)
 register_config_api(router)  # issue 21 §6: /api/config/…
 register_intake_api(router)
 register_parts_api(router)  # issue 22 §5: /api/parts/, /api/stock-locations/, /api/stock/, /api/stock-movements/
+register_repairs_api(router)
 
 urlpatterns = [
     path("", reports_views.home, name="home"),
@@ -43,6 +45,7 @@ urlpatterns = [
     path("service/", include("aftersales.service.urls")),
     path("intake/", include("aftersales.intake.urls")),
     path("parts/", include("aftersales.parts.urls")),
+    path("repairs/", include("aftersales.repairs.urls")),
     path("notifications/", include("aftersales.notify.urls")),
     path("admin/", admin.site.urls),
     path("api/", include(router.urls)),

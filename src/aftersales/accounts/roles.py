@@ -71,7 +71,24 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ADMINISTRATOR: ["*"],
 }
 
-ADMIN_APPS = ("accounts", "customers", "assets", "service", "notify", "intake", "parts", "authtoken", "auditlog")
+# Issue 22 §2-§4 (REP-1), repair cases, vendor RMAs and loaned units: engineers, the desk and managers work cases and
+# lend spare units; logistics ship units to the manufacturer and back (RMA) and hand out spare units; a department
+# manager does all of it in their branch; customers read their own (the scoping door decides which).
+_REPAIRS_READ = ["repairs.view_repaircase", "repairs.view_loan", "repairs.view_vendorrma",
+                 "repairs.view_devicereplacement"]
+_REPAIRS = {
+    ENGINEER: [*_REPAIRS_READ, "repairs.work_repair", "repairs.lend_unit"],
+    LOGISTICS: [*_REPAIRS_READ, "repairs.ship_rma", "repairs.lend_unit"],
+    DISPATCHER: [*_REPAIRS_READ, "repairs.work_repair", "repairs.lend_unit"],
+    DEPARTMENT_MANAGER: [*_REPAIRS_READ, "repairs.work_repair", "repairs.ship_rma", "repairs.lend_unit"],
+    GENERAL_MANAGER: [*_REPAIRS_READ, "repairs.work_repair", "repairs.lend_unit"],
+    TECHNICAL_ADVISOR: _REPAIRS_READ,
+    CUSTOMER_USER: _REPAIRS_READ,
+}
+for _role, _codes in _REPAIRS.items():
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], *_codes]
+
+ADMIN_APPS = ("accounts", "customers", "assets", "service", "notify", "intake", "parts", "repairs", "authtoken", "auditlog")
 
 
 def sync_roles(app_config=None, using="default", **kwargs) -> None:

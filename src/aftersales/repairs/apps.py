@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class RepairsConfig(AppConfig):
+    name = "aftersales.repairs"
+    label = "repairs"
+    verbose_name = _("Repairs")

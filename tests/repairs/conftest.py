@@ -1,0 +1,73 @@
+"""Repair cases (issue 22 §2-§4): the people who work them and a way to bring a case to any state through the verbs."""
+
+import itertools
+
+import pytest
+
+from aftersales.accounts import roles
+from aftersales.accounts.models import Position
+from aftersales.repairs import services
+from aftersales.repairs.models import RepairState
+
+from ..factories import StaffFactory, current_version
+
+_serials = itertools.count(1)
+
+
+@pytest.fixture
+def logistics(branch_a):
+    return StaffFactory(username="logistics", branch=branch_a, position=Position.LOGISTICS, role=roles.LOGISTICS)
+
+
+def valid_input(name: str, case) -> dict:
+    """Input each step accepts (the illegal-step tests send valid input, so only the state refuses them)."""
+    return {
+        "repair_on_site": {},
+        "finish_repair": {"note": "更换电源模块"},
+        "plan_replacement": {"source": "stock"},
+        "replace": {"serial": f"NEW{next(_serials):06d}", "source": "stock", "from_where": "银川仓库"},
+        "send_to_vendor": {"rma_number": "RMA-2026-001", "manufacturer": case.device.manufacturer,
+                           "carrier": "顺丰速运", "tracking_number": "SF100200300"},
+        "return_from_vendor": {"verdict": "repaired"},
+        "reinstall": {},
+        "rediagnose": {"note": "故障复现"},
+        "close": {},
+        "cancel": {"reason": "客户撤回"},
+    }[name]
+
+
+# The steps that bring a new case (diagnosing) to each state.
+PATH_TO = {
+    RepairState.DIAGNOSING: [],
+    RepairState.REPAIRING: ["repair_on_site"],
+    RepairState.AWAITING_UNIT: ["plan_replacement"],
+    RepairState.AT_VENDOR: ["send_to_vendor"],
+    RepairState.RETURNED: ["send_to_vendor", "return_from_vendor"],
+    RepairState.FIXED: ["repair_on_site", "finish_repair"],
+    RepairState.CLOSED: ["repair_on_site", "finish_repair", "close"],
+    RepairState.CANCELLED: ["cancel"],
+}
+assert set(PATH_TO) == set(RepairState.values)
+
+
+def take(case, name: str, by, **overrides):
+    """Take step `name` with valid input, as someone who just loaded the case's page."""
+    verb = getattr(services, name)
+    return verb(case=case, by=by, version=current_version(case), **{**valid_input(name, case), **overrides})
+
+
+def bring_to(case, state: str, by):
+    for name in PATH_TO[state]:
+        case = take(case, name, by)
+    assert case.state == state
+    return case
+
+
+@pytest.fixture
+def case_a(device_a, dispatcher):
+    return services.open_case(by=dispatcher, device=device_a, fault="摄像机无图像")
+
+
+@pytest.fixture
+def case_b(device_b, general_manager):
+    return services.open_case(by=general_manager, device=device_b, fault="NVR 不录像")
