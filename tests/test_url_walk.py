@@ -19,6 +19,8 @@ from django.utils import timezone
 
 from aftersales.accounts.models import Branch, OnCallShift, User
 from aftersales.assets.models import Device, DeviceCategory, Manufacturer
+from aftersales.contracts import services as contracts
+from aftersales.contracts.models import CoveragePeriod, ServiceContract
 from aftersales.customers.models import Customer, DeadlineExtension, Milestone, Project
 from aftersales.intake.alarms.keys import create_key
 from aftersales.intake.models import AlarmEvent, AlarmOutcome, InboundMail, IntegrationKey, MailState
@@ -130,6 +132,10 @@ def world(customer_user_a, customer_user_b, engineer, dispatcher, manager, gener
     repair_cases = tuple(repairs.open_case(by=admin_user, device=device, fault="无图像") for device in (device_a, device_b))
     loans = tuple(repairs.lend_unit(case=case, by=admin_user, version=case.version, unit_serial=f"WALK-{case.pk}",
                                     unit_model="备用机", due_back_on=timezone.localdate()) for case in repair_cases)
+    # issue 22 §1: a maintenance contract of each world's project, with its first period
+    service_contracts = tuple(contracts.create_contract(by=admin_user, project=project, number=f"WB-WALK-{project.pk}",
+                                                        starts_on=date(2026, 1, 1), ends_on=date(2026, 12, 31))
+                              for project in (project_a, project_b))
     # (object in customer A / branch A's world, object in customer B / branch B's world)
     return {
         RepairCase: repair_cases,
@@ -138,6 +144,8 @@ def world(customer_user_a, customer_user_b, engineer, dispatcher, manager, gener
         Movement: tuple(stock_rows),
         Location: tuple(row.location for row in stock_rows),
         StockSlot: tuple(StockSlot.objects.get(part=part, location=row.location) for row in stock_rows),
+        ServiceContract: service_contracts,
+        CoveragePeriod: tuple(contract.periods.get() for contract in service_contracts),
         Customer: (project_a.customer, project_b.customer),
         Project: (project_a, project_b),
         Milestone: (milestone_a, milestone_b),
@@ -194,6 +202,8 @@ def sees(user, obj) -> bool:
                     ServiceRequest: lambda o: o.customer_id, WorkOrder: lambda o: o.request.customer_id,
                     IncidentReport: lambda o: o.request.customer_id,
                     Attachment: lambda o: o.request.customer_id,
+                    ServiceContract: lambda o: o.project.customer_id,
+                    CoveragePeriod: lambda o: o.contract.project.customer_id,
                     RepairCase: lambda o: o.customer_id, Loan: lambda o: o.case.customer_id}
         return type(obj) in customer and customer[type(obj)](obj) == user.customer_id
     if user.username in ("gm", "admin") or type(obj) in (DeviceCategory, Manufacturer, WorkCalendar, CalendarDay,
@@ -204,6 +214,7 @@ def sees(user, obj) -> bool:
               Branch: lambda o: o.pk, User: lambda o: o.branch_id, OnCallShift: lambda o: o.branch_id,
               ServiceRequest: lambda o: o.branch_id, WorkOrder: lambda o: o.request.branch_id,
               IncidentReport: lambda o: o.request.branch_id,
+              ServiceContract: lambda o: o.project.branch_id, CoveragePeriod: lambda o: o.contract.project.branch_id,
               RepairCase: lambda o: o.branch_id, Loan: lambda o: o.case.branch_id,
               Attachment: lambda o: o.request.branch_id, EscalationRule: lambda o: o.branch_id,
               Movement: lambda o: o.location.branch_id, StockSlot: lambda o: o.location.branch_id,

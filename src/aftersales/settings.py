@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "aftersales.accounts",
     "aftersales.customers",
     "aftersales.assets",
+    "aftersales.contracts",
     "aftersales.notify",
     "aftersales.service",
     "aftersales.intake",

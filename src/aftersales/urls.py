@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 from aftersales.accounts import views as accounts_views
 from aftersales.accounts.api import register as register_accounts_api
 from aftersales.assets.api import register as register_assets_api
+from aftersales.contracts import api as contracts_api
 from aftersales.core import views as core_views
 from aftersales.core.health import health_view
 from aftersales.customers.api import register as register_customers_api
@@ -26,6 +27,7 @@ register_notify_api(router)
 register_service_api(router)
 register_config_api(router)  # issue 21 §6: /api/config/…
 register_intake_api(router)
+contracts_api.register(router)  # issue 22 §1: /api/contracts/…, /api/contract-periods/…
 register_parts_api(router)  # issue 22 §5: /api/parts/, /api/stock-locations/, /api/stock/, /api/stock-movements/
 register_repairs_api(router)
 
@@ -42,12 +44,15 @@ urlpatterns = [
     path("org/", include("aftersales.accounts.urls")),
     path("customers/", include("aftersales.customers.urls")),
     path("devices/", include("aftersales.assets.urls")),
+    path("contracts/", include("aftersales.contracts.urls")),
     path("service/", include("aftersales.service.urls")),
     path("intake/", include("aftersales.intake.urls")),
     path("parts/", include("aftersales.parts.urls")),
     path("repairs/", include("aftersales.repairs.urls")),
     path("notifications/", include("aftersales.notify.urls")),
     path("admin/", admin.site.urls),
+    # CUS-4: covered on day D? Beside the device's own routes (the contracts app answers it).
+    path("api/devices/<id:pk>/coverage/", contracts_api.DeviceCoverageView.as_view(), name="device-coverage"),
     path("api/", include(router.urls)),
     path("api/auth/token/", include("aftersales.accounts.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -28,6 +28,7 @@ _STAFF_READ = [
     "customers.view_customer", "customers.view_project", "customers.view_milestone",
     "customers.view_deadlineextension",
     "assets.view_devicecategory", "assets.view_manufacturer", "assets.view_device",
+    "contracts.view_servicecontract", "contracts.view_coverageperiod",
 ]
 _DESK_WRITE = [
     "customers.add_customer", "customers.change_customer",
@@ -37,6 +38,10 @@ _DESK_WRITE = [
     "accounts.add_oncallshift", "accounts.change_oncallshift", "accounts.delete_oncallshift",
     "customers.manage_contacts",
 ]
+
+# Issue 22 §1: maintenance contracts are written by the desk (dispatchers, department managers) and administrators.
+_CONTRACTS_WRITE = ["contracts.add_servicecontract", "contracts.change_servicecontract",
+                    "contracts.add_coverageperiod", "contracts.change_coverageperiod"]
 
 _SERVICE_READ = ["service.view_servicerequest", "service.view_workorder", "service.view_incidentreport"]
 _SERVICE_DESK = [*_SERVICE_READ, "service.add_servicerequest", "service.handle_request", "service.add_incidentreport",
@@ -59,14 +64,15 @@ _PARTS_MANAGE = [*_PARTS_READ, "parts.add_part", "parts.change_part", "parts.add
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     ENGINEER: [*_STAFF_READ, "assets.change_device", *_SERVICE_FIELD, *_PARTS_READ, "parts.use_parts"],
     LOGISTICS: [*_STAFF_READ, "assets.change_device", "assets.add_manufacturer", *_SERVICE_READ, *_PARTS_MANAGE],
-    DISPATCHER: [*_STAFF_READ, *_DESK_WRITE, *_SERVICE_DESK, "intake.add_devicealias", *_PARTS_READ],
-    DEPARTMENT_MANAGER: [*_STAFF_READ, *_DESK_WRITE, "assets.delete_device", *_SERVICE_DESK, *_SERVICE_FIELD,
+    DISPATCHER: [*_STAFF_READ, *_DESK_WRITE, *_CONTRACTS_WRITE, *_SERVICE_DESK, "intake.add_devicealias", *_PARTS_READ],
+    DEPARTMENT_MANAGER: [*_STAFF_READ, *_DESK_WRITE, *_CONTRACTS_WRITE, "assets.delete_device", *_SERVICE_DESK, *_SERVICE_FIELD,
                          "intake.add_devicealias", *_SERVICE_CONFIG_BRANCH, *_PARTS_READ],
     GENERAL_MANAGER: [*_STAFF_READ, *_DESK_WRITE, "assets.delete_device", "accounts.see_all_branches", *_SERVICE_DESK,
                       *_PARTS_READ],
     TECHNICAL_ADVISOR: [*_STAFF_READ, "accounts.see_all_branches", *_SERVICE_READ],
     CUSTOMER_USER: ["customers.view_customer", "customers.view_project", "customers.view_milestone",
                     "customers.view_deadlineextension", "assets.view_device", *_SERVICE_READ,
+                    "contracts.view_servicecontract", "contracts.view_coverageperiod",
                     "service.add_servicerequest", "service.confirm_work"],
     ADMINISTRATOR: ["*"],
 }
@@ -88,7 +94,7 @@ _REPAIRS = {
 for _role, _codes in _REPAIRS.items():
     ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], *_codes]
 
-ADMIN_APPS = ("accounts", "customers", "assets", "service", "notify", "intake", "parts", "repairs", "authtoken", "auditlog")
+ADMIN_APPS = ("accounts", "customers", "assets", "contracts", "service", "notify", "intake", "parts", "repairs", "authtoken", "auditlog")
 
 
 def sync_roles(app_config=None, using="default", **kwargs) -> None:

@@ -10,6 +10,7 @@ from django.db import transaction
 from aftersales.accounts import roles
 from aftersales.accounts.models import Branch, OnCallShift, Position, Specialty, User
 from aftersales.assets.models import Device, DeviceCategory, Manufacturer
+from aftersales.contracts import demo as contracts_demo
 from aftersales.customers.models import Customer, Milestone, MilestoneKind, Project
 from aftersales.parts import demo as parts_demo
 from aftersales.repairs import demo as repairs_demo
@@ -138,6 +139,7 @@ def load(*, devices: int = 500, seed: int = 2026) -> dict:
     Device.objects.bulk_create(rows, batch_size=500)
     _service_requests(projects)
     parts_demo.load()  # issue 22 §5: spare parts catalogue, warehouses, vans and their movements
+    contracts_demo.load()  # issue 22 §1: maintenance contracts, one renewed tacitly, one ending soon
     repairs_demo.load()  # issue 22 §2-§4: repair cases, RMAs, loans, replacements
     return {"created": True, "logins": logins, "devices": len(rows), "projects": len(projects)}
 

@@ -40,6 +40,7 @@ EVENT_LABELS = {
     "inspection_notice": _("Inspection notice"),  # 巡检通知
     "survey_invitation": _("Survey invitation"),  # 回访邀请
     "robot_test": _("Test message"),  # 测试消息
+    "coverage_ending": _("Warranty or contract ending"),  # 保修/维保到期提醒
     "low_stock": _("Low stock"),  # 库存不足 (parts/services.py)
 }
 
