@@ -1,17 +1,23 @@
 """SRQ-1..7 in real browsers: a customer reports an emergency in the portal, the desk sees it at the top of
 its queue with a running countdown and dispatches, the engineer (a phone, position allowed) departs,
-arrives and writes the work order, and the customer signs on the engineer's screen: the request is closed.
+arrives and writes the work order with a part from the van (issue 22 §7), and the customer signs on the engineer's
+screen, seeing the part line: the request is closed.
 
 Screenshots of the desk queue and the engineer's phone page go to test-results/ for a human to look at.
 """
 
 import re
 from datetime import time
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from aftersales.accounts import roles
+from aftersales.accounts.models import Position
+from aftersales.parts import services as stock
+from aftersales.parts.models import Location, LocationKind, Movement, Part
 from aftersales.service import verbs
 from aftersales.service.models import (
     EventKind,
@@ -22,7 +28,7 @@ from aftersales.service.models import (
     WorkOrderState,
 )
 from tests.conftest import PASSWORD
-from tests.factories import OnCallShiftFactory
+from tests.factories import ManufacturerFactory, OnCallShiftFactory, StaffFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -84,6 +90,11 @@ def log_in(page: Page, live_server, username: str) -> None:
 def test_emergency_from_portal_to_signature(new_page, live_server, output_path, default_policy, csp_violations,
                                             customer_user_a, dispatcher, engineer, branch_a, project_a, device_a):
     OnCallShiftFactory(user=engineer, branch=branch_a, start_time=time(0), end_time=time(0))  # on duty 7×24
+    clerk = StaffFactory(username="logistics", branch=branch_a, position=Position.LOGISTICS, role=roles.LOGISTICS)
+    adapter = Part.objects.create(manufacturer=ManufacturerFactory(name="海康威视"), part_number="DS-2FA1202-C",
+                                  name="电源适配器 12V 2A", purchase_cost=Decimal("45.00"))
+    van = Location.objects.create(kind=LocationKind.VAN, name="张工随车", branch=branch_a, engineer=engineer)
+    stock.receive(part=adapter, location=van, quantity=2, by=clerk)
     for title in ("门禁读卡器偶发失灵", "存储空间告警"):  # the queue already holds general requests
         verbs.open_request(by=dispatcher, project=project_a, priority=Priority.GENERAL, channel="phone",
                            title=title, description="业主来电")
@@ -155,11 +166,20 @@ def test_emergency_from_portal_to_signature(new_page, live_server, output_path, 
 
     card.locator(f'a[href="/service/{emergency.pk}/work-order/"]').click()
     phone.fill("#id_actions", "更换核心交换机电源模块，解码器恢复输出")
-    phone.fill("#id_parts_used", "交换机电源模块 ×1")
+    phone.select_option("#id_part_1", str(adapter.pk))  # from the van, the location chosen by default
+    expect(phone.locator("#id_location_1")).to_have_value(str(van.pk))
+    phone.fill("#id_quantity_1", "1")
+    phone.fill("#id_parts_used", "扎带 ×4")  # the parts note: not in the catalogue
     phone.fill("#id_minutes_spent", "45")
     phone.locator('label[for="id_result_0"]').click()  # solved
+    phone.screenshot(path=str(shots / "work-order-phone.png"), full_page=True)
+    width = phone.evaluate("() => ({scroll: document.documentElement.scrollWidth, inner: window.innerWidth})")
+    assert width["scroll"] <= width["inner"] + 1, f"horizontal scrolling on a phone: {width}"
     phone.locator("form.work-order-form button[type=submit]").click()
     phone.wait_for_url(f"{live_server.url}/service/{emergency.pk}/sign/")
+    expect(phone.locator(".part-lines .part-line")).to_have_text(re.compile("电源适配器 12V 2A.*×1.*张工随车"))
+    used = Movement.objects.get(kind="used")
+    assert (used.part, used.location, used.quantity, used.work_order.request) == (adapter, van, 1, emergency)
 
     # 4. The customer signs on the engineer's screen.
     phone.fill("#id_confirm-signer_name", "李主任")

@@ -139,6 +139,7 @@ def load(*, devices: int = 500, seed: int = 2026) -> dict:
     Device.objects.bulk_create(rows, batch_size=500)
     _service_requests(projects)
     parts_demo.load()  # issue 22 §5: spare parts catalogue, warehouses, vans and their movements
+    _work_order_with_parts(projects[0])  # issue 22 §7: catalogue parts on a work order (a Ningxia project)
     contracts_demo.load()  # issue 22 §1: maintenance contracts, one renewed tacitly, one ending soon
     repairs_demo.load()  # issue 22 §2-§4: repair cases, RMAs, loans, replacements
     return {"created": True, "logins": logins, "devices": len(rows), "projects": len(projects)}
@@ -173,8 +174,9 @@ def _service_requests(projects) -> None:
     verbs.dispatch(request=awaiting, version=seen(awaiting), by=desk, engineer=people["engineer2"])
     verbs.depart(request=awaiting, by=people["engineer2"])
     verbs.arrive(request=awaiting, by=people["engineer2"], confirmed_by_customer=True)
+    # the reader itself becomes a part line of this work order in parts/demo.py; the note holds the rest
     verbs.submit_work_order(request=awaiting, version=seen(awaiting), by=people["engineer2"], actions="更换读卡器一台",
-                            parts_used="读卡器 DS-K1101M ×1", minutes_spent=50, result="solved")
+                            parts_used="读卡器固定螺丝 ×2", minutes_spent=50, result="solved")
     emergency = open_(second, "emergency", "监控中心大屏全部黑屏", "解码器无输出,业务中断", business_impact="无法实时监看", channel="phone")
     verbs.dispatch(request=emergency, version=seen(emergency), by=desk, engineer=engineer)
     verbs.depart(request=emergency, by=engineer)
@@ -183,6 +185,31 @@ def _service_requests(projects) -> None:
     replied = open_(first, "general", "新增两路摄像机接入", "南广场计划新增两路摄像机接入平台")
     verbs.reply(request=replied, version=seen(replied), by=desk, mode="onsite", plan="下周二上门勘察", scheduled_for=None)
     open_(second, "general", "客户端账号权限调整", "新增值班员账号,仅预览权限", channel="email")
+
+
+def _work_order_with_parts(project) -> None:
+    """Issue 22 §7: an engineer on site uses a lens and a junction box from the van, recorded through the work-order
+    verb as part lines (ledger movements), with a parts note for what is not in the catalogue; the customer has it
+    to confirm."""
+    from aftersales.parts.models import Part
+    from aftersales.service import verbs
+    from aftersales.service.models import ServiceRequest
+    from aftersales.service.part_lines import PartLine
+
+    def seen(request) -> int:
+        return ServiceRequest.objects.values_list("version", flat=True).get(pk=request.pk)
+
+    desk, field = User.objects.get(username="dispatcher"), User.objects.get(username="engineer3")
+    parts = {part.part_number: part for part in Part.objects.filter(part_number__in=["TL-0412", "PFA134"])}
+    job = verbs.open_request(by=desk, project=project, priority="serious", channel="phone",
+                             title="南广场枪机夜间无图像", description="南广场 2 号枪机夜间画面全黑,白天正常")
+    verbs.reply(request=job, version=seen(job), by=desk, mode="onsite", plan="工程师上门检查镜头及接线盒")
+    verbs.dispatch(request=job, version=seen(job), by=desk, engineer=field)
+    verbs.depart(request=job, by=field)
+    verbs.arrive(request=job, by=field, confirmed_by_customer=True)
+    verbs.submit_work_order(request=job, version=seen(job), by=field, actions="更换定焦镜头及进水的防水接线盒,夜视恢复",
+                            parts=[PartLine(parts["TL-0412"], 1), PartLine(parts["PFA134"], 1)],
+                            parts_used="防水胶带 1 卷", minutes_spent=70, result="solved")
 
 
 def _milestones(project, accepted, rng) -> None:

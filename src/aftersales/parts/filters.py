@@ -1,6 +1,7 @@
 import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from aftersales.accounts.models import Branch
 from aftersales.core.filters import ScopedChoiceFilter, StyledFilterSet
@@ -31,9 +32,11 @@ class MovementFilter(StyledFilterSet):
     part = django_filters.ModelChoiceFilter(label=_("Part"), queryset=Part.objects.order_by("name", "pk"))
     location = ScopedChoiceFilter(Location, label=_("Location"))
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=MovementKind.choices)
-    date_from = django_filters.DateFilter(label=_("From"), field_name="at", lookup_expr="date__gte",
+    date_from = django_filters.DateFilter(label=pgettext_lazy("date range", "From"), field_name="at",
+                                          lookup_expr="date__gte",
                                           validators=[validate_plausible])
-    date_to = django_filters.DateFilter(label=_("To"), field_name="at", lookup_expr="date__lte",
+    date_to = django_filters.DateFilter(label=pgettext_lazy("date range", "To"), field_name="at",
+                                        lookup_expr="date__lte",
                                         validators=[validate_plausible])
 
     class Meta:

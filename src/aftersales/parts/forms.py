@@ -5,6 +5,7 @@ import re
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from aftersales.assets.models import Manufacturer
 from aftersales.core.forms import style_fields
@@ -73,8 +74,8 @@ class ReceiveForm(StockForm):
 
 class TransferForm(StockForm):
     part = PartChoice(label=_("Part"), queryset=Part.objects.none())
-    source = LocationChoice(label=_("From"), queryset=Location.objects.none())
-    destination = LocationChoice(label=_("To"), queryset=Location.objects.none())
+    source = LocationChoice(label=pgettext_lazy("stock transfer", "From"), queryset=Location.objects.none())
+    destination = LocationChoice(label=pgettext_lazy("stock transfer", "To"), queryset=Location.objects.none())
     quantity = _quantity()
     reference = forms.CharField(label=_("Reference"), max_length=100, required=False)
     serials = _serials()

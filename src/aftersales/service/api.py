@@ -1,10 +1,12 @@
 """Service requests over the API: scoped, documented, 400 with field messages, 409 on illegal moves."""
 
+import json
+
 from django.http import Http404
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -14,15 +16,17 @@ from aftersales.accounts.models import DISPLAY_NAME_FIELDS, Position, User, disp
 from aftersales.assets.models import Device
 from aftersales.core import clock
 from aftersales.core.api_base import AuditActorMixin, ErrorOut, ScopedPrimaryKeyField, require_perm, requires
-from aftersales.core.api_settings import JSONParser, VerbPermissions
+from aftersales.core.api_settings import JSONParser, VerbPermissions, depth_exceeds
 from aftersales.core.filters import ScopedChoiceFilter
 from aftersales.core.plausible import PlausibleDateTimeSerializerField, validate_plausible
 from aftersales.core.rows import api_row, api_rows, api_value, row_id
 from aftersales.core import scoping
 from aftersales.core.scoping import EVERYTHING, Scope, get_visible_or_404, visible
 from aftersales.customers.models import Customer, Project
+from aftersales.parts import services as parts_services
+from aftersales.parts.models import Location, Part
 
-from . import attachments, dispatching, selectors, verbs
+from . import attachments, dispatching, part_lines, selectors, verbs
 from . import search as request_search
 from .actions import permission_of
 from .models import (
@@ -226,20 +230,88 @@ class AdvisorIn(VersionIn):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class PartLineIn(serializers.Serializer):
+    part = serializers.PrimaryKeyRelatedField(queryset=Part.objects.all(), help_text="A part of the catalogue (id).")
+    quantity = serializers.IntegerField(min_value=1, max_value=parts_services.MAX_QUANTITY)
+    serials = serializers.ListField(child=serializers.CharField(max_length=parts_services.MAX_SERIAL_LENGTH),
+                                    required=False, default=list, max_length=parts_services.MAX_QUANTITY,
+                                    help_text="One serial number per unit for a serial-tracked part; none otherwise.")
+    location = ScopedPrimaryKeyField(queryset=Location.objects.all(), required=False, allow_null=True, default=None,
+                                     help_text="Where the units come from (stock location id); your own van when "
+                                               "left out.")
+
+    def to_internal_value(self, data):
+        fields = super().to_internal_value(data)
+        return part_lines.PartLine(part=fields["part"], quantity=fields["quantity"], serials=tuple(fields["serials"]),
+                                   location=fields["location"])
+
+
+class PartLinesField(serializers.ListField):
+    """The part lines: a JSON array in a JSON body; in a multipart/form-data body (with screenshots), the same array
+    as JSON text in one `parts` value."""
+
+    def __init__(self, **kwargs):
+        super().__init__(child=PartLineIn(), max_length=part_lines.MAX_LINES, **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            data = self.parsed(data)
+        elif isinstance(data, list) and len(data) == 1 and isinstance(data[0], str):  # a form's one value
+            data = self.parsed(data[0])
+        return super().to_internal_value(data)
+
+    def parsed(self, text: str):
+        try:
+            value = json.loads(text)
+        except (ValueError, RecursionError):
+            raise serializers.ValidationError(_("Give the part lines as a JSON array.")) from None
+        if not isinstance(value, list) or depth_exceeds(value, 4):
+            raise serializers.ValidationError(_("Give the part lines as a JSON array."))
+        return value
+
+
 class WorkOrderIn(VersionIn):
     actions = serializers.CharField()
-    parts_used = serializers.CharField(required=False, allow_blank=True, default="")
+    parts_used = serializers.CharField(required=False, allow_blank=True, default="",
+                                       help_text="The parts note: what was used that is not in the catalogue.")
+    parts = PartLinesField(required=False, default=list,
+                           help_text="Catalogue parts used, each taken out of its location's stock with the work "
+                                     "order (all or nothing: a line out of stock is a 409 `out_of_stock` and nothing "
+                                     "is written).")
     minutes_spent = serializers.IntegerField(min_value=0, max_value=100000)
     result = serializers.ChoiceField(choices=WorkResult.choices)
     attachments = serializers.ListField(child=serializers.FileField(), required=False, default=list)
 
 
+class PartLineOut(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The ledger's movement.")
+    part = serializers.IntegerField(source="part_id")
+    part_name = serializers.CharField(source="part.name")
+    part_number = serializers.CharField(source="part.part_number")
+    quantity = serializers.IntegerField()
+    serials = serializers.ListField(child=serializers.CharField())
+    location = serializers.IntegerField(source="location_id")
+    location_name = serializers.CharField(source="location.name")
+    at = serializers.DateTimeField()
+    corrected = serializers.BooleanField(default=False, help_text="Reversed in the ledger since.")
+
+
 class WorkOrderOut(serializers.ModelSerializer):
+    parts_used = serializers.CharField(read_only=True, help_text="The parts note: what is not in the catalogue.")
+    parts = serializers.SerializerMethodField()
+
     class Meta:
         model = WorkOrder
-        fields = ["id", "request", "engineer", "actions", "parts_used", "minutes_spent", "result", "state",
+        fields = ["id", "request", "engineer", "actions", "parts_used", "parts", "minutes_spent", "result", "state",
                   "confirmed_at", "signer_name", "confirmed_via", "satisfaction", "customer_comment",
                   "rejection_reason", "version"]
+
+    @extend_schema_field(PartLineOut(many=True))
+    def get_parts(self, work_order) -> list:
+        lines = getattr(work_order, "part_lines", None)
+        if lines is None:  # one work order answered alone; a list attaches the lines of its page at once
+            lines = part_lines.attach([work_order])[0].part_lines
+        return PartLineOut(lines, many=True).data
 
 
 class ConfirmIn(VersionIn):
@@ -447,7 +519,7 @@ class ServiceRequestViewSet(AuditActorMixin, mixins.ListModelMixin, mixins.Retri
     @requires(permission_of("work_order"))
     def work_order(self, request, pk=None):
         """SRQ-7: submit the work order; screenshots are required when the problem is not solved."""
-        data = WorkOrderIn(data=request.data)
+        data = WorkOrderIn(data=request.data, context={"user": request.user})
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         work_order = verbs.submit_work_order(request=self._request(), by=request.user, uploads=fields.pop("attachments"),
@@ -477,6 +549,10 @@ class WorkOrderViewSet(AuditActorMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return visible(WorkOrder.objects.order_by("-pk"), self.request.user)
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(WorkOrderOut(part_lines.attach(page), many=True).data)
 
     @extend_schema(request=ConfirmIn, responses={200: WorkOrderOut, **ERRORS})
     @action(detail=True, methods=["post"])

@@ -18,6 +18,7 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from aftersales.accounts.models import Branch, Position
 from aftersales.assets.models import Device
@@ -27,8 +28,10 @@ from aftersales.core.forms import style_fields
 from aftersales.core.plausible import PlausibleDateTimeField, validate_plausible
 from aftersales.core.scoping import SEE_ALL_BRANCHES, visible
 from aftersales.customers.models import Customer, Project
+from aftersales.parts import services as parts_services
+from aftersales.parts.forms import split_serials
 
-from . import attachments
+from . import attachments, part_lines
 from . import search as request_search
 from .models import OPEN_STATES, Channel, Priority, ServiceMode, ServiceRequest, State, WorkResult
 
@@ -417,14 +420,100 @@ class ArriveForm(forms.Form):
 
 
 class WorkOrderForm(VersionForm):
+    """SRQ-7: the engineer's work order. Catalogue parts go on PART_ROWS fixed lines (a row without a part is left
+    out), each taken from a location the engineer may use, their van by default (issue 22 §7); what is not in the
+    catalogue goes in the parts note. `cleaned_data["parts"]` holds the lines for the verb."""
+
     actions = forms.CharField(label=_("Actions taken"), widget=forms.Textarea(attrs={"rows": 4}))
-    parts_used = forms.CharField(label=_("Parts used"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    parts_used = forms.CharField(label=_("Parts note"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                                 help_text=_("Anything used that is not in the parts catalogue."))
     minutes_spent = forms.IntegerField(label=_("Time spent (minutes)"), min_value=0, max_value=100000,
                                        widget=forms.NumberInput(attrs={"inputmode": "numeric"}))
     result = radio(WorkResult.choices, label=_("Result"))
     attachments = MultipleFileField(label=_("Screenshots"),
                                     help_text=_("Required when the problem is not solved."),
                                     widget=MultipleFileInput(attrs={"accept": "image/*,application/pdf,text/plain"}))
+
+    PART_ROWS = 3
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.offer = part_lines.offer_for(user)
+        # No location to take parts from (no van, no stock to manage): no part rows, the note only.
+        self.rows = range(1, self.PART_ROWS + 1) if self.offer.locations else range(0)
+        self.line_rows: list[int] = []  # the form row of each line of cleaned_data["parts"]
+        part_choices = self.part_choices()
+        location_choices = [(pk, location.name if location == self.offer.van else
+                             f"{location.name} · {location.branch.name}")
+                            for pk, location in self.offer.locations.items()]
+        van = self.offer.van.pk if self.offer.van else None
+        for row in self.rows:
+            self.fields[f"part_{row}"] = forms.TypedChoiceField(
+                label=_("Part"), required=False, coerce=int, empty_value=None, choices=part_choices)
+            self.fields[f"quantity_{row}"] = forms.IntegerField(
+                label=_("Quantity"), required=False, min_value=1, max_value=parts_services.MAX_QUANTITY, initial=1,
+                widget=forms.NumberInput(attrs={"inputmode": "numeric"}))
+            self.fields[f"location_{row}"] = forms.TypedChoiceField(
+                label=pgettext_lazy("part line", "From"), required=False, coerce=int, empty_value=None, initial=van,
+                choices=[("", "—"), *location_choices] if van is None else location_choices)
+            self.fields[f"serials_{row}"] = forms.CharField(
+                label=_("Serial numbers"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 1}),
+                help_text=_("Serial-tracked parts only: one per unit, one per line (or scan them)."))
+        style_fields(self)
+
+    def part_choices(self) -> list:
+        """The parts in the engineer's van first (with how many are left there), then the rest of the catalogue."""
+        def label(part):
+            text = f"{part.name} · {part.part_number}"
+            return f"{text} [SN]" if part.serial_tracked else text
+
+        in_van = [(pk, _("{part} — {n} in the van").format(part=label(self.offer.parts[pk]), n=n))
+                  for pk, n in self.offer.in_van.items()]
+        others = [(pk, label(part)) for pk, part in self.offer.parts.items() if pk not in self.offer.in_van]
+        if not in_van:
+            return [("", "—"), *others]
+        return [("", "—"), (_("In my van"), in_van), (_("Catalogue"), others)]
+
+    def part_rows(self) -> list[dict]:
+        """The rows as the template lays them out: their fields, whether they hold anything."""
+        rows = []
+        for row in self.rows:
+            fields = {name: self[f"{name}_{row}"] for name in part_lines.LINE_FIELDS}
+            chosen = self.is_bound and bool(self.data.get(self.add_prefix(f"part_{row}")))
+            rows.append({"number": row, "chosen": chosen, "errors": any(field.errors for field in fields.values()),
+                         **fields})
+        return rows
+
+    def clean(self):
+        data = super().clean()
+        lines, self.line_rows = [], []
+        for row in self.rows:
+            part = data.get(f"part_{row}")
+            if part is None:
+                if data.get(f"serials_{row}", "").strip() and not self.has_error(f"part_{row}"):
+                    self.add_error(f"part_{row}", _("Choose the part these serial numbers belong to."))
+                continue
+            quantity = data.get(f"quantity_{row}")
+            if quantity is None:
+                if not self.has_error(f"quantity_{row}"):
+                    self.add_error(f"quantity_{row}", _("Give the quantity."))
+                continue
+            location = data.get(f"location_{row}")
+            lines.append(part_lines.PartLine(
+                part=self.offer.parts[part], quantity=quantity,
+                serials=tuple(split_serials(data.get(f"serials_{row}", ""))),
+                location=self.offer.locations[location] if location is not None else None))
+            self.line_rows.append(row)
+        data["parts"] = lines
+        return data
+
+    def field_of(self, field: str | None) -> str | None:
+        """The form field a verb's refusal is about: a part line's (`parts.<index>.<name>`) is its row's."""
+        line = part_lines.parse_line_field(field)
+        if line is None:
+            return field
+        index, name = line
+        return f"{name}_{self.line_rows[index]}" if index < len(self.line_rows) else None
 
 
 class StyledForm(forms.Form):

@@ -537,7 +537,9 @@ class WorkOrder(TimeStampedModel):
     request = models.ForeignKey(ServiceRequest, models.CASCADE, related_name="work_orders")
     engineer = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="work_orders")
     actions = models.TextField(_("actions taken"))
-    parts_used = models.TextField(_("parts used"), blank=True)
+    # The parts note: what is not in the catalogue. Catalogue parts are part lines (service.part_lines), each a
+    # movement of the spare-parts ledger that names this work order.
+    parts_used = models.TextField(_("parts note"), blank=True)
     minutes_spent = models.PositiveIntegerField(_("time spent (minutes)"))
     result = models.CharField(_("result"), max_length=12, choices=WorkResult)
     state = models.CharField(_("state"), max_length=10, choices=WorkOrderState, default=WorkOrderState.AWAITING_CONFIRMATION)

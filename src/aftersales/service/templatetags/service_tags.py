@@ -271,6 +271,9 @@ def event_details(event, customer_view=False) -> list[str]:
         out.append(_("Advisor: %(name)s") % {"name": data.get("advisor_name", "")})
     elif kind == EventKind.RESOLVED:
         out.append(_("Result: %(r)s") % {"r": _label(WorkResult, data.get("result"))})
+        if data.get("parts"):
+            out.append(_("Parts used: %(parts)s") % {"parts": "、".join(
+                f'{line.get("part", "")} ×{line.get("quantity", "")}' for line in data["parts"])})
     elif kind == EventKind.CONFIRMED:
         out.append(_("Via: %(via)s") % {"via": via_label(data.get("via"))})
         if data.get("signer"):

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from aftersales.core import clock
 from aftersales.core.errors import DomainError, IllegalTransition
 
-from .. import attachments, notices
+from .. import attachments, notices, part_lines
 from ..actions import check as check_allowed
 from ..clock import meet, recompute
 from ..models import (
@@ -30,9 +30,14 @@ from ..timeline import (
 
 
 def submit_work_order(*, request, by, version: int, actions: str, minutes_spent: int, result: str,
-                      parts_used: str = "", uploads=()) -> WorkOrder:
+                      parts_used: str = "", parts=(), uploads=()) -> WorkOrder:
     """The engineer's work order, with its screenshots (`uploads`, stored by this verb, all or nothing); the
-    request waits for the customer's confirmation."""
+    request waits for the customer's confirmation.
+
+    `parts`: the catalogue parts used (part_lines.PartLine), each taken out of its location's stock by one ledger
+    movement in this transaction (issue 22 §7). A line the ledger refuses (out of stock, …) refuses the whole work
+    order: nothing is written and no file is kept. `parts_used` is the parts note: what is not in the catalogue."""
+    parts = list(parts)
     if result not in WorkResult.values:
         raise DomainError(_("Choose a result."), field="result")
     if not actions.strip():
@@ -51,6 +56,7 @@ def submit_work_order(*, request, by, version: int, actions: str, minutes_spent:
         request.save(update_fields=["state", "resolved_at", "updated_at"])
         work_order = WorkOrder.objects.create(request=request, engineer=by, actions=actions, parts_used=parts_used,
                                               minutes_spent=minutes_spent, result=result)
+        work_order.part_lines = used = part_lines.use_parts(parts, work_order=work_order, by=by)
         for upload in uploads:
             attachment = attachments.store(request, upload, by=by)
             stored.append(attachment)
@@ -58,7 +64,8 @@ def submit_work_order(*, request, by, version: int, actions: str, minutes_spent:
             attachment.save(update_fields=["work_order"])
         meet(request, TargetKind.RESOLUTION, now)
         recompute(request, now=now)
-        record(request, EventKind.RESOLVED, actor=by, at=now, work_order=work_order.pk, result=result)
+        lines = {"parts": [{"movement": m.pk, "part": str(m.part), "quantity": m.quantity} for m in used]} if used else {}
+        record(request, EventKind.RESOLVED, actor=by, at=now, work_order=work_order.pk, result=result, **lines)
         from ..confirmation import confirmation_url
 
         notices.send("confirmation_needed", request, notices.customer_contacts(request),

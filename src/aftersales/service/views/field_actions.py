@@ -10,9 +10,9 @@ from django.utils.translation import gettext_lazy
 from aftersales.core.errors import DomainError, IllegalTransition, StaleObject
 from aftersales.core.scoping import get_visible_or_404
 
-from .. import verbs
+from .. import part_lines, verbs
 from ..actions import awaiting_work_order, unrated_work_order
-from ..forms import ArriveForm, ConfirmForm, RateForm, RejectForm, SignatureForm, WorkOrderForm
+from ..forms import ArriveForm, ConfirmForm, RateForm, RejectForm, SignatureForm, WorkOrderForm, keep_files_for
 from ..models import State, WorkOrder
 from .common import add_domain_error, done, error_status, request_queryset, safe_next
 from .request_actions import KeepsChosenFiles, RequestAction
@@ -74,13 +74,23 @@ class SubmitWorkOrder(KeepsChosenFiles, EngineerAction):
     def initial(cls, request_obj):
         return {"version": request_obj.version}
 
+    @classmethod
+    def make_form(cls, request_obj, user, data=None, files=None):
+        # The part lines offer what this user may take out of where (their van first): the form needs the user.
+        return keep_files_for(cls.form_class(data, files, initial=cls.initial(request_obj), user=user), user)
+
     on_site = False
 
     def perform(self, request_obj, form):
         data = form.cleaned_data
-        verbs.submit_work_order(request=request_obj, by=self.request.user, version=data["version"],
-                                actions=data["actions"], minutes_spent=data["minutes_spent"], result=data["result"],
-                                parts_used=data["parts_used"], uploads=data["attachments"])
+        try:
+            verbs.submit_work_order(request=request_obj, by=self.request.user, version=data["version"],
+                                    actions=data["actions"], minutes_spent=data["minutes_spent"],
+                                    result=data["result"], parts_used=data["parts_used"], parts=data["parts"],
+                                    uploads=data["attachments"])
+        except DomainError as error:
+            error.field = form.field_of(error.field)  # a refused part line: under its row's field
+            raise
         self.on_site = request_obj.state == State.ON_SITE
 
     def post(self, request, pk):
@@ -98,7 +108,9 @@ class WithWorkOrders:
 
     def get_object(self):
         queryset = request_queryset().prefetch_related("work_orders__engineer")
-        return get_visible_or_404(queryset, self.request.user, pk=self.kwargs["pk"])
+        request_obj = get_visible_or_404(queryset, self.request.user, pk=self.kwargs["pk"])
+        part_lines.attach(request_obj.work_orders.all())  # the summary the customer confirms shows them
+        return request_obj
 
 
 class WorkOrderDecision(WithWorkOrders, RequestAction):

@@ -9,7 +9,7 @@ from aftersales.core.scoping import get_visible_or_404
 from aftersales.core.views import ScopedDetailView, ScopedMixin
 
 from .. import actions as rules
-from .. import selectors
+from .. import part_lines, selectors
 from ..actions import incident_report_of
 from ..models import Attachment, ServiceRequest, WorkOrderState
 from ..verbs.field import FAR_FROM_SITE_M
@@ -44,7 +44,7 @@ class RequestDetail(ScopedDetailView):
 def page_context(http_request, request_obj) -> dict:
     user = http_request.user
     now = clock.now()
-    work_orders = list(request_obj.work_orders.all())
+    work_orders = part_lines.attach(request_obj.work_orders.all())  # the same objects the panels read
     files = list(request_obj.attachments.all())
     for work_order in work_orders:
         work_order.files = [a for a in files if a.work_order_id == work_order.pk]

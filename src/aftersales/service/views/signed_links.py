@@ -7,7 +7,7 @@ from django.views import View
 
 from aftersales.core.errors import DomainError, IllegalTransition, StaleObject
 
-from .. import confirmation, verbs
+from .. import confirmation, part_lines, verbs
 from ..forms import IncidentLinkRejectForm, LinkConfirmForm, LinkRejectForm
 from .common import add_domain_error
 
@@ -58,6 +58,7 @@ class ConfirmByLink(View):
         return self.render(work_order, confirm_form, reject_form, status=status)
 
     def render(self, work_order, confirm_form, reject_form, status=200):
+        part_lines.attach([work_order])
         return render(self.request, self.template_name, {
             "work_order": work_order, "request_obj": work_order.request, "confirm_form": confirm_form,
             "reject_form": reject_form,
