@@ -37,6 +37,22 @@ def test_on_site_path_from_a_service_request_records_every_step(project_a, devic
     assert RepairStep.objects.get(case=case, kind="finish_repair").note == "更换电源适配器"
 
 
+def test_a_replacement_under_a_contract_that_restarts_gets_a_fresh_warranty_and_joins_the_contract(
+        case_a, device_a, engineer, dispatcher, frozen_clock):
+    from aftersales.contracts.models import ReplacementCoverage
+    from aftersales.core import clock
+
+    from ..contracts.conftest import make_contract
+
+    contract = make_contract(device_a.project, dispatcher, devices=[device_a], replacement=ReplacementCoverage.RESTART,
+                             starts_on=date(2026, 1, 1), ends_on=date(2026, 12, 31))
+    case = take(case_a, "plan_replacement", dispatcher, source="customer")
+    take(case, "replace", engineer, serial="CAM-NEW-0002", source="customer", from_where="业主备件库")
+    new = Device.objects.get(serial_number="CAM-NEW-0002")
+    assert new.warranty_start == clock.now().astimezone(clock.SHANGHAI).date()
+    assert set(contract.devices.all()) == {device_a, new}
+
+
 def test_a_case_opened_from_an_inspection_finding_keeps_its_reference(device_a, dispatcher):
     case = services.open_case(by=dispatcher, device=device_a, fault="风扇异响", finding_ref="XJ-7")
     assert (case.opened_from, case.finding_ref, case.service_request) == (OpenedFrom.INSPECTION, "XJ-7", None)
@@ -62,7 +78,7 @@ def test_replacement_path_links_old_and_new_device_and_the_label_follows_the_new
     # The label: a scan of the old label opens the new device; the old device has a fresh code of its own.
     assert new.label_code == old_code and device_a.label_code != old_code
     assert device_for_code(old_code) == new
-    # The coverage is carried over (coverage_for_replacement: the contracts app will decide per contract).
+    # Without a contract that restarts it, the remaining coverage is carried over (contracts.cover_replacement).
     assert (new.warranty_end, new.warranty_end_override) == (date(2031, 6, 30), date(2031, 6, 30))
     case = take(case, "close", dispatcher)
     assert [kind for kind, _from, _to in steps(case)] == ["opened", "plan_replacement", "replace", "close"]

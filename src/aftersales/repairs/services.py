@@ -14,6 +14,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from aftersales.assets.models import Device, new_label_code
+from aftersales.contracts.services import cover_replacement
 from aftersales.core import clock
 from aftersales.core.errors import DomainError, IllegalTransition, StaleObject
 from aftersales.core.plausible import implausible_message, is_plausible
@@ -230,22 +231,18 @@ def swap_in_replacement(case, *, by, at, serial: str, source: str, from_where: s
                  notes=_("Replaces %(serial)s (repair case %(number)s).") % {"serial": old.serial_number,
                                                                              "number": case.number},
                  label_code=label_code)
-    coverage_for_replacement(old=old, new=new, case=case)
     new.save(force_insert=True)
+    coverage_for_replacement(old=old, new=new, on=at.astimezone(clock.SHANGHAI).date(), by=by)
     DeviceReplacement.objects.create(old=old, new=new, case=case, source=source, from_where=from_where, at=at, by=by)
     case.replaced_by, case.replacement_source = new, source
     return new
 
 
-def coverage_for_replacement(*, old: Device, new: Device, case) -> None:
-    """§3 hook, the coverage a replacement gets (called before `new` is saved).
-
-    For now the old device's warranty is carried over: its override fields are copied, so the new device's dates
-    are computed exactly as the old one's. Whether a contract carries coverage over or restarts it is a setting of
-    the contract (engineer A's contracts app): this function must ask that app, and is the one place to change."""
-    new.warranty_start_override = old.warranty_start_override
-    new.manufacturer_warranty_end_override = old.manufacturer_warranty_end_override
-    new.warranty_end_override = old.warranty_end_override
+def coverage_for_replacement(*, old: Device, new: Device, on, by) -> None:
+    """§3: the coverage the replacement gets (after `new` is saved) is the contracts' rule: carried over, or restarted
+    on the day of the replacement when a contract covering the old device that day says so; contracts that list the
+    old device list the new one too (contracts.services.cover_replacement)."""
+    cover_replacement(old_device=old, new_device=new, on=on, by=by)
 
 
 # ------------------------------------------------------------------------------------------------ vendor RMA
