@@ -2,6 +2,7 @@
 
 import os
 import secrets
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -76,6 +77,7 @@ INSTALLED_APPS = [
     "aftersales.intake",
     "aftersales.repairs",
     "aftersales.parts",
+    "aftersales.billing",
     "aftersales.backups",
     "aftersales.reports",
     "aftersales.demo",
@@ -429,6 +431,23 @@ _token_days = os.environ.get("AFTERSALES_API_TOKEN_DAYS", "90").strip()
 if not (_token_days.isdigit() and 1 <= int(_token_days) <= 3650):
     raise ImproperlyConfigured(f"AFTERSALES_API_TOKEN_DAYS must be a whole number from 1 to 3650, not {_token_days!r}")
 AFTERSALES_API_TOKEN_DAYS = int(_token_days)
+
+
+def _cost_setting(name: str) -> Decimal:
+    raw = os.environ.get(name, "0").strip() or "0"
+    try:
+        value = Decimal(raw)
+    except ArithmeticError:
+        value = Decimal(-1)
+    if not value.is_finite() or value < 0 or value > 100000:
+        raise ImproperlyConfigured(f"{name} must be an amount in CNY from 0 to 100000, not {raw!r}")
+    return value
+
+
+# CUS-5: the integrator's own cost of an hour of labour and of a visit on site, written on every charge sheet (never
+# charged to the customer: billing/rule.py) so the cost of warranty work can be reported. 0 until set.
+AFTERSALES_LABOUR_COST_PER_HOUR = _cost_setting("AFTERSALES_LABOUR_COST_PER_HOUR")
+AFTERSALES_ONSITE_COST_PER_VISIT = _cost_setting("AFTERSALES_ONSITE_COST_PER_VISIT")
 
 # --- Backups (issue 20 point 6, README "Backups and restore") -------------------------------------------------------
 # Archives are written into AFTERSALES_BACKUP_DIR and copied into AFTERSALES_BACKUP_TARGET, a directory on other

@@ -94,7 +94,8 @@ _REPAIRS = {
 for _role, _codes in _REPAIRS.items():
     ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], *_codes]
 
-ADMIN_APPS = ("accounts", "customers", "assets", "contracts", "service", "notify", "intake", "parts", "repairs", "authtoken", "auditlog")
+ADMIN_APPS = ("accounts", "customers", "assets", "contracts", "service", "notify", "intake", "parts", "repairs", "billing",
+              "authtoken", "auditlog")
 
 
 def sync_roles(app_config=None, using="default", **kwargs) -> None:

@@ -10,6 +10,7 @@ from django.db import transaction
 from aftersales.accounts import roles
 from aftersales.accounts.models import Branch, OnCallShift, Position, Specialty, User
 from aftersales.assets.models import Device, DeviceCategory, Manufacturer
+from aftersales.billing import demo as billing_demo
 from aftersales.contracts import demo as contracts_demo
 from aftersales.customers.models import Customer, Milestone, MilestoneKind, Project
 from aftersales.parts import demo as parts_demo
@@ -140,7 +141,8 @@ def load(*, devices: int = 500, seed: int = 2026) -> dict:
     _service_requests(projects)
     parts_demo.load()  # issue 22 §5: spare parts catalogue, warehouses, vans and their movements
     _work_order_with_parts(projects[0])  # issue 22 §7: catalogue parts on a work order (a Ningxia project)
-    contracts_demo.load()  # issue 22 §1: maintenance contracts, one renewed tacitly, one ending soon
+    contracts = contracts_demo.load()  # issue 22 §1: maintenance contracts, one renewed tacitly, one ending soon
+    billing_demo.load(contracts.get("expired_device"))  # issue 22 §6: a charge sheet of a device out of coverage
     repairs_demo.load()  # issue 22 §2-§4: repair cases, RMAs, loans, replacements
     return {"created": True, "logins": logins, "devices": len(rows), "projects": len(projects)}
 

@@ -3,6 +3,7 @@ movements (read), and the verbs as actions of /api/stock-movements/ — receive,
 return-defective, send-to-rma, adjust, and reverse on one movement. Everything is scoped like the pages; a refusal is
 the one error body: 409 `out_of_stock`, 403 `wrong_location`, 409 `inactive_part`, 400 `invalid` with `fields`."""
 
+from django.db import transaction
 from django.db.models import Q
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
@@ -11,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from aftersales.assets.models import Manufacturer
+from aftersales.billing.services import reissue_for_work_order
 from aftersales.core.api_base import AuditActorMixin, ErrorOut, ScopedPrimaryKeyField, requires
 from aftersales.core.api_settings import VerbPermissions
 from aftersales.core.filters import ScopedChoiceFilter
@@ -325,7 +327,11 @@ class MovementViewSet(AuditActorMixin, viewsets.ReadOnlyModelViewSet):
     def use(self, request):
         """Units used on a job, from the caller's van (logistics: any location of their branch). The row carries the
         unit purchase cost, which the billing rule charges after warranty."""
-        return self._out(services.use_part(by=request.user, **self._input(UseIn)))
+        with transaction.atomic():  # a part added to a work order changes its charge sheet (CUS-5), or is refused
+            movement = services.use_part(by=request.user, **self._input(UseIn))
+            if movement.work_order_id is not None:
+                reissue_for_work_order(movement.work_order)
+        return self._out(movement)
 
     @extend_schema(request=ReturnDefectiveIn, responses={201: MovementOut, **ERRORS})
     @action(detail=False, methods=["post"], url_path="return-defective")

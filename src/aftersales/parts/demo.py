@@ -95,6 +95,10 @@ def _jobs(parts, vans, warehouse, clerk) -> None:
         work_order = WorkOrder.objects.filter(request=reader_job).first()
         services.use_part(part=parts["DS-K1101M"], location=ma, quantity=1, by=ma.engineer, request=reader_job,
                           work_order=work_order)
+        if work_order is not None:
+            from aftersales.billing.services import reissue_for_work_order
+
+            reissue_for_work_order(work_order)  # the reader is now on the work order's charge sheet
         services.return_defective(part=parts["DS-K1101M"], location=ma, quantity=1, by=ma.engineer,
                                   request=reader_job, reference="客户东门拆回")
     disk_job = ServiceRequest.objects.filter(title="NVR 硬盘告警").first()

@@ -97,12 +97,15 @@ def lines_of(work_orders: Iterable) -> dict[int, list[Movement]]:
 
 
 def attach(work_orders: Iterable) -> list:
-    """Give each work order `part_lines` (what the templates and the API show), in one query for all of them."""
+    """Give each work order `part_lines` (what the templates and the API show), in one query for all of them, and
+    its charge sheet `sheet`."""
     work_orders = list(work_orders)
     lines = lines_of(work_orders)
     for work_order in work_orders:
         work_order.part_lines = lines.get(work_order.pk, [])
-    return work_orders
+    from aftersales.billing.services import attach as attach_sheets  # billing reads the service's models
+
+    return attach_sheets(work_orders)  # and their charge sheets (CUS-5), two queries more
 
 
 # ------------------------------------------------------------------------------------------ what the form offers

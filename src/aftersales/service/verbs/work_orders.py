@@ -57,6 +57,9 @@ def submit_work_order(*, request, by, version: int, actions: str, minutes_spent:
         work_order = WorkOrder.objects.create(request=request, engineer=by, actions=actions, parts_used=parts_used,
                                               minutes_spent=minutes_spent, result=result)
         work_order.part_lines = used = part_lines.use_parts(parts, work_order=work_order, by=by)
+        from aftersales.billing.services import issue_for_work_order  # billing reads the service's models
+
+        work_order.sheet = issue_for_work_order(work_order, used)  # CUS-5: the charge sheet the customer confirms
         for upload in uploads:
             attachment = attachments.store(request, upload, by=by)
             stored.append(attachment)
