@@ -124,7 +124,8 @@ def test_a_second_replacement_in_the_same_case_replaces_the_unit_in_service(case
 
 
 @pytest.mark.parametrize("verdict", ["repaired", "replaced", "rejected"])
-def test_vendor_rma_path_with_each_verdict(verdict, case_a, device_a, logistics, engineer, dispatcher):
+def test_vendor_rma_path_with_each_verdict(verdict, case_a, device_a, logistics, engineer, dispatcher, stocked_van,
+                                          spare_camera):
     old_code = device_a.label_code
     case = take(case_a, "send_to_vendor", logistics, sent_on=date(2026, 11, 20))
     rma = VendorRma.objects.get(case=case)
@@ -140,7 +141,8 @@ def test_vendor_rma_path_with_each_verdict(verdict, case_a, device_a, logistics,
         with pytest.raises(VendorRejected):
             take(case, "reinstall", engineer)
         case = take(case, "rediagnose", engineer, note="厂家拒保")
-        case = take(case, "replace", engineer, serial="STOCK-0009")
+        case = take(case, "replace", engineer, serial="STOCK-0009", source="stock", from_where="", part=spare_camera,
+                    location=stocked_van)
     else:
         case = take(case, "reinstall", engineer)
     case = take(case, "close", dispatcher)

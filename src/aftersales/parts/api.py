@@ -167,7 +167,8 @@ class MovementOut(serializers.ModelSerializer):
     class Meta:
         model = Movement
         fields = ["id", "kind", "part", "location", "quantity", "on_hand_change", "reserved_change", "defective_change",
-                  "unit_cost", "total_cost", "at", "by", "by_name", "work_order", "request", "reference", "supplier",
+                  "unit_cost", "total_cost", "at", "by", "by_name", "work_order", "request", "repair_case", "reference",
+                  "supplier",
                   "reason", "serials", "pair", "reverses", "reservation"]
 
 

@@ -241,7 +241,10 @@ class Movement(models.Model):
                                    verbose_name=_("work order"))
     request = models.ForeignKey("service.ServiceRequest", models.PROTECT, null=True, blank=True, related_name="+",
                                 verbose_name=_("service request"))
-    # A repair case, an RMA number, a supplier's delivery note: until the repairs app links its cases by a key.
+    # A unit taken from stock to replace a device in a repair case (issue 22 §3).
+    repair_case = models.ForeignKey("repairs.RepairCase", models.PROTECT, null=True, blank=True,
+                                    related_name="part_movements", verbose_name=_("repair case"))
+    # An RMA number, a supplier's delivery note, any other free reference.
     reference = models.CharField(_("reference"), max_length=100, blank=True)
     supplier = models.CharField(_("supplier"), max_length=200, blank=True)
     reason = models.TextField(_("reason"), blank=True)

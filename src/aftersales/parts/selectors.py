@@ -10,6 +10,7 @@ from aftersales.core.scoping import visible
 from aftersales.service.models import OPEN_STATES, ServiceRequest
 
 from .models import Location, LocationKind, Movement, StockLevel, StockSlot
+from .services import may_use
 
 MOVEMENT_PAGE = 50  # rows per page of the movements list (keyset: no COUNT over the ledger)
 
@@ -56,6 +57,13 @@ def locations(user, *, active_only: bool = False):
     queryset = visible(Location.objects.select_related("branch", "engineer"), user).order_by(
         "branch__name", "kind", "name", "pk")
     return queryset.filter(active=True) if active_only else queryset
+
+
+def usable_locations(user):
+    """The open locations the user may take parts out of (services.may_use): their own van, and for logistics the
+    locations of their scope."""
+    candidates = locations(user, active_only=True)
+    return candidates.filter(pk__in=[location.pk for location in candidates if may_use(user, location)])
 
 
 def van_of(user) -> Location | None:

@@ -324,12 +324,14 @@ def release(*, reservation: Movement, by, quantity: int | None = None, reason: s
 
 @transaction.atomic
 def use_part(*, part: Part, location: Location, quantity: int, by, work_order=None, request=None,
-             reservation: Movement | None = None, serials: Iterable[str] = (), reference: str = "") -> Movement:
+             reservation: Movement | None = None, serials: Iterable[str] = (), reference: str = "",
+             repair_case=None) -> Movement:
     """An engineer (or logistics, for a repair on the bench) uses units from `location` on a job: one row, whose
     `unit_cost` is the part's purchase cost at this moment. That cost is what the billing rule charges after
     warranty ("更换原厂备件只收采购成本费") and what the integrator's own warranty cost counts.
 
-    With `reservation`, the units come out of it first (up to what is left of it), then out of what is available."""
+    With `reservation`, the units come out of it first (up to what is left of it), then out of what is available.
+    With `repair_case`, the row names the repair case the units replaced a device in (issue 22 §3)."""
     _require_use(by, location)
     _active(part)
     quantity = _quantity(quantity)
@@ -349,7 +351,8 @@ def use_part(*, part: Part, location: Location, quantity: int, by, work_order=No
         request = work_order.request
     return _write(slot, before, part=part, location=location, kind=MovementKind.USED, quantity=quantity, by=by,
                   on_hand=-quantity, reserved=-consumed, unit_cost=part.purchase_cost, now=now, work_order=work_order,
-                  request=request, reservation=reservation, serials=serials, reference=(reference or "").strip())
+                  request=request, reservation=reservation, serials=serials, reference=(reference or "").strip(),
+                  repair_case=repair_case)
 
 
 @transaction.atomic

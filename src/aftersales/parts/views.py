@@ -80,7 +80,7 @@ class MovementDetail(ScopedMixin, DetailView):
 
     def get_object(self, queryset=None):
         return get_visible_or_404(Movement.objects.select_related("part", "location", "by", "request", "work_order",
-                                                                  "reverses", "pair"),
+                                                                  "reverses", "pair", "repair_case"),
                                   self.request.user, pk=self.kwargs["pk"])
 
     def get_context_data(self, **kwargs):

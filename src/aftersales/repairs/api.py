@@ -20,6 +20,7 @@ from aftersales.core.api_base import (
 from aftersales.core.api_settings import VerbPermissions
 from aftersales.core.plausible import PlausibleDateSerializerField
 from aftersales.core.scoping import get_visible_or_404, visible
+from aftersales.parts.models import Location, Part
 from aftersales.service.models import ServiceRequest
 
 from . import selectors, services, transitions
@@ -145,8 +146,15 @@ class PlanReplacementIn(RepairNoteIn):
 class ReplaceUnitIn(RepairNoteIn):
     serial = serializers.CharField(max_length=100)
     source = serializers.ChoiceField(choices=ReplacementSource.choices,
-                                     help_text="stock: until the parts ledger issues it, `from_where` says which "
-                                               "store or van it came from.")
+                                     help_text="stock: one unit of `part` leaves `location` through the parts ledger "
+                                               "in the same transaction (409 `out_of_stock`, 403 `wrong_location`: "
+                                               "nothing is written).")
+    part = serializers.PrimaryKeyRelatedField(queryset=Part.objects.all(), required=False, allow_null=True,
+                                              default=None, help_text="source stock only, and then required: the "
+                                                                      "catalogue part the unit is taken as.")
+    location = ScopedPrimaryKeyField(queryset=Location.objects.all(), required=False, allow_null=True, default=None,
+                                     help_text="source stock only: the stock location it is taken from; default "
+                                               "the caller's own van.")
     from_where = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
     model = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
     manufacturer = serializers.PrimaryKeyRelatedField(queryset=Manufacturer.objects.all(), required=False,

@@ -8,9 +8,13 @@ from django.db.models import Q
 from aftersales.accounts.models import User
 from aftersales.assets.models import Device
 from aftersales.core import clock
+from aftersales.parts.models import Part
+from aftersales.parts.selectors import van_of
 
 from . import services
 from .models import Loan, ReplacementSource, Verdict
+
+STOCK_UNIT = "DS-2CD3T46WDV3-MOD"  # parts/demo.py puts one in the engineer's van
 
 
 def load() -> dict:
@@ -85,10 +89,12 @@ def load() -> dict:
                                    tracking_number="SF1400000000101", sent_on=today - timedelta(days=20))
     cases.append(services.return_from_vendor(case=case, by=logistics, version=case.version, verdict=Verdict.REPAIRED,
                                              returned_on=today - timedelta(days=1), vendor_report="更换电源板"))
-    # closed: replaced from stock (the old and new devices linked, the label moved to the new one)
+    # closed: replaced from stock, the unit taken out of the engineer's van through the parts ledger (the old and
+    # new devices linked, the label moved to the new one)
     case = opened(device("camera"), "摄像机进水,主板烧毁")
     case = services.replace(case=case, by=engineer, version=case.version, serial=f"RPL{case.device.serial_number[-9:]}",
-                            source=ReplacementSource.STOCK, from_where="银川仓库 A-03 货架")
+                            source=ReplacementSource.STOCK, part=Part.objects.get(part_number=STOCK_UNIT),
+                            location=van_of(engineer))
     cases.append(services.close(case=case, by=desk, version=case.version, note="新设备运行正常,客户确认"))
     # closed: the manufacturer replaced the unit under RMA; reinstalling records the unit that came back
     case = opened(device("ups", "宁夏医科大学总医院"), "UPS 电池无法充电")

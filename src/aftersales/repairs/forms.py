@@ -7,6 +7,9 @@ from aftersales.assets.models import Manufacturer
 from aftersales.core import clock
 from aftersales.core.forms import style_fields
 from aftersales.core.plausible import PlausibleDateField
+from aftersales.parts import selectors as parts_selectors
+from aftersales.parts.forms import LocationChoice, PartChoice
+from aftersales.parts.models import Location, Part
 
 from .models import ReplacementSource, Verdict
 
@@ -82,12 +85,37 @@ class PlanReplacementForm(VersionForm):
 class ReplaceForm(VersionForm):
     serial = forms.CharField(label=_("Serial number of the new unit"), max_length=100)
     source = forms.ChoiceField(label=_("Replacement unit from"), choices=SOURCE_CHOICES, widget=forms.RadioSelect)
+    part = PartChoice(label=_("Spare part taken from stock"), queryset=Part.objects.none(), required=False,
+                      help_text=_("From our stock only: the catalogue part the unit leaves the stock as."))
+    location = LocationChoice(label=_("Taken from"), queryset=Location.objects.none(), required=False,
+                              help_text=_("From our stock only: empty for your own van, or a location you may take parts from."))
     from_where = forms.CharField(label=_("From where"), max_length=200, required=False,
-                                 help_text=_("E.g. the warehouse or the van it was taken from, or who supplied it."))
+                                 help_text=_("Who supplied it, or a note on where it was taken from."))
     model = forms.CharField(label=_("Model, when it differs"), max_length=100, required=False)
     manufacturer = forms.ModelChoiceField(label=_("Manufacturer, when it differs"), queryset=Manufacturer.objects.all(),
                                           required=False)
     note = note_field()
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        # SEC-1: the choices are what the user may use; the verb checks again (parts.services.may_use)
+        self.fields["part"].queryset = Part.objects.filter(active=True).select_related("manufacturer").order_by(
+            "name", "pk")
+        self.fields["location"].queryset = parts_selectors.usable_locations(user).select_related("branch")
+        van = parts_selectors.van_of(user)
+        if van is not None:  # left empty, a unit from stock is taken from the user's own van (the verb's default)
+            self.fields["location"].empty_label = _("My van (%(van)s)") % {"van": van.name}
+
+    def clean(self):
+        data = super().clean()
+        if data.get("source") == ReplacementSource.STOCK:
+            if not data.get("part") and "part" not in self.errors:
+                self.add_error("part", _("Choose the spare part the replacement unit is taken as."))
+        elif data.get("source"):
+            for name in ("part", "location"):
+                if data.get(name):
+                    self.add_error(name, _("Only a unit from our stock names a part and a location."))
+        return data
 
 
 class RmaFields(VersionForm):

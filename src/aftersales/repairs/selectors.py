@@ -5,6 +5,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from aftersales.assets.models import Device
 from aftersales.core import clock
 from aftersales.core.scoping import visible
+from aftersales.parts.models import Movement
 
 from .models import (
     OPEN_STATES,
@@ -75,6 +76,7 @@ def case_page(user, pk) -> RepairCase:
         Prefetch("rmas", queryset=VendorRma.objects.select_related("manufacturer", "sent_by", "received_by").order_by("pk")),
         Prefetch("loans", queryset=Loan.objects.select_related("lent_by", "returned_by").order_by("pk")),
         Prefetch("replacements", queryset=DeviceReplacement.objects.select_related("old", "new", "by").order_by("at", "pk")),
+        Prefetch("part_movements", queryset=Movement.objects.select_related("part", "location").order_by("pk")),
     ), user).get(pk=pk)
 
 

@@ -19,6 +19,8 @@ from aftersales.core import clock
 from aftersales.core.errors import DomainError, IllegalTransition, StaleObject
 from aftersales.core.plausible import implausible_message, is_plausible
 from aftersales.core.request_context import request_context
+from aftersales.parts import selectors as parts_selectors
+from aftersales.parts import services as parts_services
 
 from . import transitions
 from .models import (
@@ -182,23 +184,59 @@ def plan_replacement(*, case, by, version: int, source: str, note: str = "") -> 
 
 @transaction.atomic
 def replace(*, case, by, version: int, serial: str, source: str, from_where: str = "", model: str = "",
-            manufacturer=None, note: str = "") -> RepairCase:
+            manufacturer=None, note: str = "", part=None, location=None) -> RepairCase:
     """Install a replacement unit: a new Device row with the new serial, linked to the old one, which it retires;
     the QR label follows the new device (see `swap_in_replacement`).
 
-    `source` says where the unit came from: our stock (the parts ledger will issue it: until it exists, the serial
-    and `from_where` are recorded here), the customer, or the manufacturer."""
+    `source` says where the unit came from: the customer, the manufacturer, or our stock. From stock, the step names
+    the catalogue `part` and the `location` it is taken from (by default the user's own van), and one unit leaves
+    the parts ledger in this same transaction (a "used" movement linked to the case, with the new serial when the
+    part is serial-tracked): when the location may not be used or is out of stock, the whole step is refused and
+    nothing is written."""
     serial = _required(serial, "serial", _("Give the serial number of the replacement unit."))
     if source not in ReplacementSource.values:
         raise DomainError(_("Say where the replacement unit comes from."), field="source")
+    from_where = (from_where or "").strip()
+    if source == ReplacementSource.STOCK:
+        location = _stock_location(part, location, by)
+        from_where = from_where or str(location)
+    else:
+        for name, given in (("part", part), ("location", location)):
+            if given is not None:
+                raise DomainError(_("Only a unit from our stock names a part and a location."), field=name)
     case = _begin(case, version, "replace")
     now = clock.now()
-    new = swap_in_replacement(case, by=_actor(by), at=now, serial=serial, source=source,
-                              from_where=(from_where or "").strip(), model=(model or "").strip(),
-                              manufacturer=manufacturer)
+    new = swap_in_replacement(case, by=_actor(by), at=now, serial=serial, source=source, from_where=from_where,
+                              model=(model or "").strip(), manufacturer=manufacturer)
+    stock = {}
+    if source == ReplacementSource.STOCK:
+        movement = _issue_from_stock(case, part=part, location=location, by=by, serial=new.serial_number)
+        stock = {"part": part.pk, "location": location.pk, "movement": movement.pk}
     _move(case, "replace", by=by, at=now, note=note.strip(), extra_fields=["replaced_by", "replacement_source"],
-          source=source, from_where=(from_where or "").strip() or None, new_device=new.pk, new_serial=new.serial_number)
+          source=source, from_where=from_where or None, new_device=new.pk, new_serial=new.serial_number, **stock)
     return case
+
+
+def _stock_location(part, location, by):
+    """A unit from stock names its part, and the location it is taken from: the one given, or the user's van."""
+    if part is None:
+        raise DomainError(_("Choose the spare part the replacement unit is taken as."), field="part")
+    location = location or (parts_selectors.van_of(by) if by is not None and by.is_authenticated else None)
+    if location is None:
+        raise DomainError(_("Choose the stock location the replacement unit is taken from."), field="location")
+    return location
+
+
+def _issue_from_stock(case, *, part, location, by, serial: str):
+    """One unit out of the parts ledger, inside the replace step's transaction; a refusal (wrong location, out of
+    stock, inactive part) is raised on the step's own fields, and the step's writes roll back with it."""
+    try:
+        return parts_services.use_part(part=part, location=location, quantity=1, by=by, repair_case=case,
+                                       serials=[serial] if part.serial_tracked else (), reference=case.number)
+    except DomainError as error:
+        if error.field in ("quantity", "serials"):  # fields the replace step does not have
+            error.field = "part" if error.field == "quantity" else "serial"
+        raise
 
 
 def unit_in_service(case) -> Device:

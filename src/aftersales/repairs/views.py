@@ -129,6 +129,7 @@ def page_context(http_request, case) -> dict:
     return {
         "today": today, "is_customer": bool(user.customer_id), "actions": panels, "blocked": blocked,
         "loans": loans, "rmas": list(case.rmas.all()), "replacements": list(case.replacements.all()),
+        "part_movements": list(case.part_movements.all()),
         "steps": list(case.steps.all()), "can_return_loans": user.has_perm("repairs.lend_unit"),
         "possible": transitions.possible_now(case.state),
     }
@@ -160,9 +161,14 @@ class CaseAction(ScopedMixin, View):
         return {"version": case.version}
 
     @classmethod
-    def make_form(cls, case, data=None):
+    def form_kwargs(cls, user) -> dict:
+        """What a form needs besides its data (the user, for choices scoped to them)."""
+        return {}
+
+    @classmethod
+    def make_form(cls, case, data=None, *, user=None):
         # ids unique on the case page, which shows several of these forms (each with a version, most with a note)
-        return cls.form_class(data, initial=cls.initial(case), auto_id=f"{cls.name}_%s")
+        return cls.form_class(data, initial=cls.initial(case), auto_id=f"{cls.name}_%s", **cls.form_kwargs(user))
 
     @classmethod
     def available(cls, case) -> bool:
@@ -172,7 +178,7 @@ class CaseAction(ScopedMixin, View):
     @classmethod
     def panel(cls, http_request, case, form=None) -> dict:
         return {"name": cls.name, "title": cls.title, "url": reverse(f"repairs:{cls.name}", args=[case.pk]),
-                "form": form or cls.make_form(case), "submit_label": cls.submit_label,
+                "form": form or cls.make_form(case, user=http_request.user), "submit_label": cls.submit_label,
                 "button_class": cls.button_class}
 
     def get_object(self):
@@ -181,11 +187,11 @@ class CaseAction(ScopedMixin, View):
 
     def get(self, request, pk):
         case = self.get_object()
-        return self.render(case, self.make_form(case))
+        return self.render(case, self.make_form(case, user=request.user))
 
     def post(self, request, pk):
         case = self.get_object()
-        form = self.make_form(case, request.POST)
+        form = self.make_form(case, request.POST, user=request.user)
         status = 422
         if form.is_valid():
             try:
@@ -257,6 +263,10 @@ class Replace(CaseAction):
     @classmethod
     def initial(cls, case):
         return {"version": case.version, "source": case.replacement_source or None}
+
+    @classmethod
+    def form_kwargs(cls, user):
+        return {"user": user}
 
     def perform(self, case, data):
         services.replace(case=case, by=_by(self), **data)
