@@ -49,6 +49,7 @@ urlpatterns = [
     path("intake/", include("aftersales.intake.urls")),
     path("parts/", include("aftersales.parts.urls")),
     path("repairs/", include("aftersales.repairs.urls")),
+    path("billing/", include("aftersales.billing.urls")),
     path("notifications/", include("aftersales.notify.urls")),
     path("admin/", admin.site.urls),
     # CUS-4: covered on day D? Beside the device's own routes (the contracts app answers it).

@@ -117,3 +117,64 @@ def stocked_van(engineer):
     from aftersales.parts.selectors import van_of
 
     return van_of(engineer)
+
+
+@pytest.fixture
+def charged(frozen_clock, dispatcher, project_a, camera, engineer, stocked, adapter):
+    """A work order after the warranty: 2 adapters charged, 90.00."""
+    request = fault_on(date(2026, 7, 1), frozen_clock, dispatcher, project_a, [camera])
+    return work(request, engineer, [PartLine(adapter, 2)])
+
+
+def test_a_managers_exception_is_a_line_of_its_own_and_survives_a_reissue(charged, manager, engineer, adapter,
+                                                                          customer_user_a):
+    from aftersales.billing import services as billing
+
+    billing.add_exception(work_order=charged, amount=Decimal("-50"), reason="首次故障，酌情减免", by=manager)
+    sheet = ChargeSheet.objects.get(work_order=charged)
+    assert sheet.customer_total == Decimal("40.00") and sheet.integrator_total == Decimal("90.00")
+    exception = sheet.lines.get(kind="exception")
+    assert (exception.customer_amount, exception.description, exception.reference) == (
+        Decimal("-50.00"), "首次故障，酌情减免", manager.display_name)
+    assert sheet.lines.get(kind="part").customer_amount == Decimal("90.00")  # the rule's own line is not edited
+    again = billing.reissue_for_work_order(charged)
+    assert again.customer_total == Decimal("40.00") and again.lines.filter(kind="exception").count() == 1
+
+
+@pytest.mark.parametrize("amount, reason, field", [
+    (Decimal("-90.01"), "太多", "amount"), (Decimal("0"), "零", "amount"), (Decimal("-10"), "  ", "reason"),
+    ("abc", "x", "amount"),
+])
+def test_an_exception_is_refused_with_a_clear_error_and_nothing_written(charged, manager, amount, reason, field):
+    from aftersales.billing import services as billing
+    from aftersales.core.errors import DomainError
+
+    with pytest.raises(DomainError) as refused:
+        billing.add_exception(work_order=charged, amount=amount, reason=reason, by=manager)
+    assert refused.value.field == field
+    assert ChargeSheet.objects.get(work_order=charged).customer_total == Decimal("90.00")
+
+
+def test_no_exception_once_the_customer_has_answered(charged, manager, customer_user_a):
+    from aftersales.billing import services as billing
+    from aftersales.core.errors import IllegalTransition
+
+    verbs.confirm_work_order(work_order=charged, by=customer_user_a, version=current_version(charged), via="portal")
+    with pytest.raises(IllegalTransition):
+        billing.add_exception(work_order=charged, amount=Decimal("-1"), reason="晚了", by=manager)
+
+
+def test_the_exception_page_for_managers_only(client, charged, manager, engineer, customer_user_a):
+    url = reverse("billing:exception", args=[charged.pk])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    client.force_login(engineer)
+    assert client.get(url).status_code == 403
+    client.force_login(manager)
+    assert "Add an exception to the rule" in client.get(charged.request.get_absolute_url()).content.decode()
+    bad = client.post(url, {"amount": "-100", "reason": "太多"})
+    assert bad.status_code == 200 and "below zero" in bad.content.decode()
+    done = client.post(url, {"amount": "-20", "reason": "老客户"})
+    assert done.status_code == 302 and ChargeSheet.objects.get(work_order=charged).customer_total == Decimal("70.00")
+    client.force_login(customer_user_a)
+    page = client.get(reverse("service:confirm", args=[charged.request.pk])).content.decode()
+    assert "老客户" in page and 'data-total="70.00"' in page and "Add an exception" not in page

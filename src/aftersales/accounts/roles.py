@@ -61,14 +61,17 @@ _PARTS_READ = ["parts.view_part", "parts.view_location", "parts.view_stocklevel"
 _PARTS_MANAGE = [*_PARTS_READ, "parts.add_part", "parts.change_part", "parts.add_location", "parts.change_location",
                  "parts.add_stocklevel", "parts.change_stocklevel", "parts.manage_stock", "parts.use_parts"]
 
+# CUS-5: managers approve an exception to the billing rule on a charge sheet (billing/services.py add_exception)
+_BILLING_EXCEPTIONS = ["billing.approve_exception"]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     ENGINEER: [*_STAFF_READ, "assets.change_device", *_SERVICE_FIELD, *_PARTS_READ, "parts.use_parts"],
     LOGISTICS: [*_STAFF_READ, "assets.change_device", "assets.add_manufacturer", *_SERVICE_READ, *_PARTS_MANAGE],
     DISPATCHER: [*_STAFF_READ, *_DESK_WRITE, *_CONTRACTS_WRITE, *_SERVICE_DESK, "intake.add_devicealias", *_PARTS_READ],
     DEPARTMENT_MANAGER: [*_STAFF_READ, *_DESK_WRITE, *_CONTRACTS_WRITE, "assets.delete_device", *_SERVICE_DESK, *_SERVICE_FIELD,
-                         "intake.add_devicealias", *_SERVICE_CONFIG_BRANCH, *_PARTS_READ],
+                         "intake.add_devicealias", *_SERVICE_CONFIG_BRANCH, *_PARTS_READ, *_BILLING_EXCEPTIONS],
     GENERAL_MANAGER: [*_STAFF_READ, *_DESK_WRITE, "assets.delete_device", "accounts.see_all_branches", *_SERVICE_DESK,
-                      *_PARTS_READ],
+                      *_PARTS_READ, *_BILLING_EXCEPTIONS],
     TECHNICAL_ADVISOR: [*_STAFF_READ, "accounts.see_all_branches", *_SERVICE_READ],
     CUSTOMER_USER: ["customers.view_customer", "customers.view_project", "customers.view_milestone",
                     "customers.view_deadlineextension", "assets.view_device", *_SERVICE_READ,

@@ -6,3 +6,10 @@ class BillingConfig(AppConfig):
     name = "aftersales.billing"
     label = "billing"
     verbose_name = _("Charge sheets")
+
+    def ready(self):
+        from auditlog.registry import auditlog
+
+        from . import models
+
+        auditlog.register(models.ChargeLine)  # SEC-2: who added a manager's exception, and when

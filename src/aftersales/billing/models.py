@@ -23,6 +23,7 @@ class ChargeSheet(models.Model):
     class Meta:
         verbose_name = _("charge sheet")
         verbose_name_plural = _("charge sheets")
+        permissions = [("approve_exception", _("Can approve an exception on a charge sheet"))]
 
     def __str__(self):
         return f"{self.work_order_id}: {self.customer_total}"

@@ -11,6 +11,7 @@ AFTERSALES_ONSITE_COST_PER_VISIT; 0 when not set), so warranty work has a cost e
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import translation
 
 from django.utils.translation import gettext as _
@@ -18,7 +19,7 @@ from django.utils.translation import gettext as _
 from aftersales.contracts.coverage import coverage_on
 from aftersales.contracts.models import CoverageKind
 from aftersales.core import clock
-from aftersales.core.errors import IllegalTransition
+from aftersales.core.errors import DomainError, IllegalTransition
 
 from . import rule
 from .models import ChargeLine, ChargeSheet
@@ -90,10 +91,59 @@ def reissue_for_work_order(work_order) -> ChargeSheet:
     if work_order.state != WorkOrderState.AWAITING_CONFIRMATION:
         raise IllegalTransition(_("Parts can be added to a work order only while it awaits the customer's "
                                   "confirmation: its charge sheet is final once confirmed."), field="work_order")
+    exceptions = list(ChargeLine.objects.filter(sheet__work_order=work_order, kind=rule.LineKind.EXCEPTION)
+                      .order_by("pk").values_list("customer_amount", "description", "reference"))
     ChargeLine.objects.filter(sheet__work_order=work_order).delete()
     ChargeSheet.objects.filter(work_order=work_order).delete()
     movements = [movement for movement in lines_of([work_order])[work_order.pk] if not movement.corrected]
-    return issue_for_work_order(work_order, movements)
+    sheet = issue_for_work_order(work_order, movements)
+    for amount, reason, approver in exceptions:  # a manager's exceptions stay, each still its own line
+        write_exception(sheet, amount, reason, approver)
+    return sheet
+
+
+MAX_EXCEPTION = Decimal("1000000")
+
+
+def must_await_confirmation(work_order) -> None:
+    from aftersales.service.models import WorkOrderState
+
+    if work_order.state != WorkOrderState.AWAITING_CONFIRMATION:
+        raise IllegalTransition(_("The customer has answered this work order: its charge sheet is final."))
+
+
+@transaction.atomic
+def add_exception(*, work_order, amount, reason: str, by) -> ChargeSheet:
+    """CUS-5: a manager's exception to the rule — a discount (negative) or a charge the rule does not make — as a line
+    of its own with its reason and who approved it, while the work order awaits the customer's confirmation. The
+    customer's total never goes below zero."""
+    from aftersales.service.models import WorkOrder
+
+    work_order = WorkOrder.objects.select_for_update().get(pk=work_order.pk)
+    must_await_confirmation(work_order)
+    sheet = ChargeSheet.objects.select_for_update().get(work_order=work_order)
+    try:
+        amount = rule.money(amount)
+    except (ArithmeticError, TypeError, ValueError):
+        raise DomainError(_("Give the amount in yuan, e.g. -120.00 for a discount."), field="amount") from None
+    if amount == 0 or abs(amount) > MAX_EXCEPTION:
+        raise DomainError(_("Give an amount other than zero, at most 1,000,000 yuan either way."), field="amount")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Say why the rule is set aside."), field="reason")
+    if sheet.customer_total + amount < 0:
+        raise DomainError(_("The customer's total cannot go below zero: at most %(total)s off.")
+                          % {"total": sheet.customer_total}, field="amount")
+    return write_exception(sheet, amount, reason[:200], by.display_name or by.get_username())
+
+
+def write_exception(sheet: ChargeSheet, amount, reason: str, approver: str) -> ChargeSheet:
+    ChargeLine.objects.create(sheet=sheet, kind=rule.LineKind.EXCEPTION, description=reason, quantity=Decimal(1),
+                              customer_amount=amount, integrator_cost=Decimal("0.00"), covered=False,
+                              basis=rule.Basis.EXCEPTION, reference=approver[:100])
+    sheet.customer_total = max(rule.money(sheet.customer_total + amount), Decimal("0.00"))
+    sheet.save(update_fields=["customer_total"])
+    return sheet
 
 
 def attach(work_orders) -> list:

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "billing"
+
+urlpatterns = [
+    path("work-orders/<id:pk>/exception/", views.SheetException.as_view(), name="exception"),
+]
