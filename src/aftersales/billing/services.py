@@ -85,16 +85,14 @@ def issue_for_work_order(work_order, movements) -> ChargeSheet:
 def reissue_for_work_order(work_order) -> ChargeSheet:
     """The sheet again, from the work order's current part lines (a part used on it later, through the parts API),
     in the caller's transaction — only while it awaits the customer's confirmation: what was confirmed is final."""
-    from aftersales.service.models import WorkOrderState
     from aftersales.service.part_lines import lines_of
 
-    if work_order.state != WorkOrderState.AWAITING_CONFIRMATION:
-        raise IllegalTransition(_("Parts can be added to a work order only while it awaits the customer's "
-                                  "confirmation: its charge sheet is final once confirmed."), field="work_order")
+    must_await_confirmation(work_order, field="work_order", message=_(
+        "Parts can be added to a work order only while it awaits the customer's confirmation: its charge sheet is "
+        "final once confirmed."))
     exceptions = list(ChargeLine.objects.filter(sheet__work_order=work_order, kind=rule.LineKind.EXCEPTION)
                       .order_by("pk").values_list("customer_amount", "description", "reference"))
-    ChargeLine.objects.filter(sheet__work_order=work_order).delete()
-    ChargeSheet.objects.filter(work_order=work_order).delete()
+    ChargeSheet.objects.filter(work_order=work_order).delete()  # its lines with it
     movements = [movement for movement in lines_of([work_order])[work_order.pk] if not movement.corrected]
     sheet = issue_for_work_order(work_order, movements)
     for amount, reason, approver in exceptions:  # a manager's exceptions stay, each still its own line
@@ -105,11 +103,13 @@ def reissue_for_work_order(work_order) -> ChargeSheet:
 MAX_EXCEPTION = Decimal("1000000")
 
 
-def must_await_confirmation(work_order) -> None:
+def must_await_confirmation(work_order, *, field: str | None = None, message=None) -> None:
+    """A sheet changes only while the customer has not answered its work order: what was confirmed is final."""
     from aftersales.service.models import WorkOrderState
 
     if work_order.state != WorkOrderState.AWAITING_CONFIRMATION:
-        raise IllegalTransition(_("The customer has answered this work order: its charge sheet is final."))
+        raise IllegalTransition(message or _("The customer has answered this work order: its charge sheet is final."),
+                                field=field)
 
 
 @transaction.atomic
