@@ -138,7 +138,10 @@ def test_the_pages_link_the_case_and_its_movement(client, case_a, engineer, logi
     assert case_a.get_absolute_url() in movement_page and case_a.number in movement_page
     client.force_login(customer_user_a)
     customer_page = client.get(case_a.get_absolute_url()).content.decode()
-    assert spare_camera.name in customer_page and "1280.00" not in customer_page
+    assert spare_camera.name in customer_page and "¥1280.00" not in customer_page  # the movement without our cost
+    sheet = case_a.charge_sheet  # the customer's charge sheet, without our cost column
+    assert f'data-total="{sheet.customer_total}"' in customer_page and "我方成本" not in customer_page
+    assert "我方成本" in case_page
 
 
 def test_the_form_refuses_a_part_when_the_unit_is_not_from_stock(client, case_a, engineer, spare_camera):

@@ -28,7 +28,7 @@ class DeviceSerializer(serializers.ModelSerializer):
             "id", "project", "category", "manufacturer", "name", "model", "serial_number", "location",
             "installed_on", "supplier", "notes", "warranty_start_override", "manufacturer_warranty_end_override",
             "warranty_end_override", "warranty_start", "manufacturer_warranty_end", "warranty_end", "warranty_state",
-            "created_at", "updated_at",
+            "retired_at", "replaced_by", "created_at", "updated_at",
         ]
         # issue 20: the dates people send, 2000 to today + 10 years (core/plausible.py)
         extra_kwargs = plausible_extra_kwargs(
@@ -158,6 +158,13 @@ class DeviceViewSet(ScopedModelViewSet):
     filterset_class = DeviceFilter
     ordering_fields = ["name", "serial_number", "warranty_end", "installed_on"]
     search_fields = ["serial_number", "name", "model"]
+
+    def filter_queryset(self, queryset):
+        """The list is filtered (in service by default: DeviceFilter's `status`); one device by its id is found
+        whatever its status, so a retired device still answers with its history (issue 22 §3)."""
+        if self.detail:
+            return queryset
+        return super().filter_queryset(queryset)
 
     @extend_schema(
         summary="Import format",

@@ -37,6 +37,9 @@ class Manufacturer(TimeStampedModel):
         return self.name
 
 
+IN_SERVICE = Q(retired_at__isnull=True)  # a device not retired (issue 22 §3)
+
+
 def new_label_code() -> str:
     return secrets.token_urlsafe(12)
 
@@ -65,6 +68,14 @@ class Device(TimeStampedModel):
     warranty_start = models.DateField(_("warranty starts"), null=True, editable=False)
     manufacturer_warranty_end = models.DateField(_("manufacturer warranty ends"), null=True, editable=False)
     warranty_end = models.DateField(_("warranty ends"), null=True, editable=False)
+    # Issue 22 §3: a device taken out of service (replaced in a repair case) is retired, never deleted: its page, its
+    # requests, repairs and coverage stay; lists, pickers, label sheets, counts, alarms and reminders leave it out.
+    # Set by a verb (services.retire), never by a form.
+    retired_at = models.DateTimeField(_("retired at"), null=True, blank=True, editable=False)
+    replaced_by = models.ForeignKey(
+        "self", models.PROTECT, null=True, blank=True, editable=False, related_name="replaced_devices",
+        verbose_name=_("replaced by"),
+    )
 
     scope_customer = "project__customer_id"
     scope_branch = "project__branch_id"
@@ -76,11 +87,21 @@ class Device(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(fields=["manufacturer", "serial_number"], name="device_serial_per_manufacturer"),
             models.CheckConstraint(name="device_serial_not_blank", condition=~Q(serial_number="")),
+            models.CheckConstraint(name="device_replaced_only_when_retired",
+                                   condition=Q(replaced_by__isnull=True) | Q(retired_at__isnull=False)),
         ]
         indexes = [
-            models.Index(fields=["warranty_end"], name="device_warranty_end"),
+            # The warranty ranges (expiring lists, reminders, the home page's counts); with `retired_at`, counting the
+            # devices in service among them reads this index alone.
+            models.Index(fields=["warranty_end", "retired_at"], name="device_warranty_end_retired"),
             models.Index(fields=["project", "category"], name="device_project_category"),
             models.Index(fields=["serial_number"], name="device_serial"),
+            # The devices in service, per project and category: what the lists, pickers, label sheets and counts read.
+            # `retired_at` (always NULL here) is a column too, so SQLite counts a scope or a project from this index
+            # alone, never the table (perf-floor.md: a partial index's condition column belongs in its columns).
+            models.Index(fields=["project", "category", "retired_at"], condition=IN_SERVICE, name="device_in_service"),
+            # The few retired devices, for the list's "retired" filter.
+            models.Index(fields=["retired_at"], condition=Q(retired_at__isnull=False), name="device_retired"),
         ]
 
     def __str__(self):
@@ -88,6 +109,10 @@ class Device(TimeStampedModel):
 
     def get_absolute_url(self):
         return reverse("assets:device_detail", args=[self.pk])
+
+    @property
+    def in_service(self) -> bool:
+        return self.retired_at is None
 
     def compute_warranty(self, project=None) -> warranty.WarrantyPeriods:
         project = project or self.project

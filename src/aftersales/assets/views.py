@@ -20,8 +20,8 @@ from aftersales.customers.models import Project
 from . import exporting, importing
 from .filters import DeviceFilter
 from .forms import DeviceForm
-from .models import Device
-from .selectors import expiring
+from .models import IN_SERVICE, Device
+from .selectors import expiring, in_service_successor
 
 DEFAULT_EXPIRY_DAYS = 90
 MAX_EXPIRY_DAYS = 3650
@@ -48,12 +48,15 @@ class DeviceDetail(ScopedDetailView):
     permission_required = "assets.view_device"
 
     def base_queryset(self):
-        return Device.objects.select_related("project__customer", "category", "manufacturer")
+        # A retired device's page opens too (issue 22 §3): its history, and the device that replaced it.
+        return Device.objects.select_related("project__customer", "category", "manufacturer", "replaced_by")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["today"] = today()
         context["warranty"] = self.object.warranty_status(context["today"])
+        if self.object.retired_at is not None and self.object.replaced_by_id is not None:
+            context["in_service_now"] = in_service_successor(self.object.replaced_by)
         return context
 
 
@@ -89,7 +92,7 @@ class WarrantyExpiring(ScopedMixin, ListView):
             return DEFAULT_EXPIRY_DAYS
 
     def get_queryset(self):
-        scoped = super().get_queryset().select_related("project__customer", "category", "manufacturer")
+        scoped = super().get_queryset().filter(IN_SERVICE).select_related("project__customer", "category", "manufacturer")
         return expiring(scoped, within_days=self.days())
 
     def get_context_data(self, **kwargs):

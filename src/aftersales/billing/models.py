@@ -1,6 +1,7 @@
-"""CUS-5: the charge sheet of a work order as it was issued — written once by billing/services.py when the work order
-is submitted, from the billing rule (billing/rule.py), and shown with the work order the customer confirms. Stored,
-not recomputed on reading: a coverage period corrected later does not change a sheet the customer has seen."""
+"""CUS-5: the charge sheet of a work order or of a repair case as it was issued — written by billing/services.py when
+the work order is submitted or the repaired device is back in service, from the billing rule (billing/rule.py), and
+shown with the work order the customer confirms or on the repair case. Stored, not recomputed on reading: a coverage
+period corrected later does not change a sheet the customer has seen."""
 
 from django.db import models
 from django.db.models import Q
@@ -10,8 +11,11 @@ from .rule import Basis, LineKind
 
 
 class ChargeSheet(models.Model):
-    work_order = models.OneToOneField("service.WorkOrder", models.PROTECT, related_name="charge_sheet",
-                                      verbose_name=_("work order"))
+    # A sheet is of one work order or of one repair case (the constraint below), never both.
+    work_order = models.OneToOneField("service.WorkOrder", models.PROTECT, null=True, blank=True,
+                                      related_name="charge_sheet", verbose_name=_("work order"))
+    repair_case = models.OneToOneField("repairs.RepairCase", models.PROTECT, null=True, blank=True,
+                                       related_name="charge_sheet", verbose_name=_("repair case"))
     fault_day = models.DateField(_("day of the fault"))
     device = models.ForeignKey("assets.Device", models.PROTECT, null=True, blank=True, related_name="+",
                                verbose_name=_("device whose coverage applies"))
@@ -24,9 +28,13 @@ class ChargeSheet(models.Model):
         verbose_name = _("charge sheet")
         verbose_name_plural = _("charge sheets")
         permissions = [("approve_exception", _("Can approve an exception on a charge sheet"))]
+        constraints = [models.CheckConstraint(
+            name="charge_sheet_of_one_job",
+            condition=Q(work_order__isnull=False, repair_case__isnull=True)
+            | Q(work_order__isnull=True, repair_case__isnull=False))]
 
     def __str__(self):
-        return f"{self.work_order_id}: {self.customer_total}"
+        return f"{self.work_order_id or self.repair_case_id}: {self.customer_total}"
 
 
 class ChargeLine(models.Model):

@@ -11,6 +11,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from aftersales.assets.models import Device
+from aftersales.assets.selectors import retired_refusal
 from aftersales.core.api_base import AuditActorMixin, ErrorOut, ScopedPrimaryKeyField, ScopedViewSetMixin, requires
 from aftersales.core.api_settings import VerbPermissions
 from aftersales.core.clock import today
@@ -107,6 +108,15 @@ class ContractTermsIn(serializers.Serializer):
     notice_days = serializers.IntegerField(min_value=0, max_value=MAX_NOTICE_DAYS, required=False)
     replacement = serializers.ChoiceField(choices=ServiceContract._meta.get_field("replacement").choices,
                                           required=False)
+
+    def validate_devices(self, devices):
+        """Issue 22 §3: a retired device is not added to a contract (the refusal names its replacement); one the
+        contract lists already (`contract` in the context) may stay, as its coverage history."""
+        contract = self.context.get("contract")
+        listed = contract.devices.values_list("pk", flat=True) if contract is not None else ()
+        if refusal := retired_refusal(devices, allowed=listed):
+            raise serializers.ValidationError(refusal)
+        return devices
 
 
 class ContractIn(ContractTermsIn, CoversIn):
@@ -212,7 +222,7 @@ class ContractViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
     @requires("contracts.change_servicecontract")
     def partial_update(self, request, pk=None):
         contract = self.get_object()
-        data = ContractChangeIn(data=request.data, context=self.get_serializer_context())
+        data = ContractChangeIn(data=request.data, context={**self.get_serializer_context(), "contract": contract})
         data.is_valid(raise_exception=True)
         return self._out(services.update_contract(contract=contract, by=request.user, **data.validated_data))
 

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.assets.models import Device
+from aftersales.assets.selectors import retired_refusal
 from aftersales.core.forms import ScopedModelForm, style_fields
 from aftersales.core.plausible import PlausibleDateField
 
@@ -75,6 +76,10 @@ class ContractForm(ScopedModelForm):
             if missing:
                 self.add_error("device_serials", _("Not devices of this project: %(serials)s")
                                % {"serials": ", ".join(missing[:10]) + (" …" if len(missing) > 10 else "")})
+            # Issue 22 §3: a retired device is not added; one the contract lists already stays (its coverage history).
+            listed = self.instance.devices.values_list("pk", flat=True) if self.instance.pk else ()
+            if refusal := retired_refusal(devices, allowed=listed):
+                self.add_error("device_serials", refusal)
             data["devices"] = devices
         else:
             data["devices"] = []

@@ -23,12 +23,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from aftersales.accounts.models import Position
-from aftersales.assets.models import Device
+from aftersales.assets.models import IN_SERVICE, Device
 from aftersales.core import clock
 from aftersales.customers.models import Project
 
 from .coverage import due_offset, notice_deadline, warranty_periods
-from .models import REMINDER_OFFSETS, CoverageKind, CoveragePeriod, CoverageReminder, Renewal
+from .models import REMINDER_OFFSETS, CoverageKind, CoveragePeriod, CoverageReminder, Renewal, ServiceContract
 
 EVENT = "coverage_ending"
 BATCH = 500  # periods (and devices) per band and run; the hourly runs take the rest
@@ -62,11 +62,15 @@ def bands(today: date) -> list[tuple[int, date, date]]:
 
 def due_contract_periods(today: date, *, limit: int = BATCH) -> list[Due]:
     """Contract periods with a reminder due and not yet fired. A period already renewed needs none: its renewal
-    carries the coverage on, with reminders of its own."""
+    carries the coverage on, with reminders of its own. Nor does a contract that lists only retired devices (issue 22
+    §3: nothing of it is in service any more); a whole-project contract keeps its reminders."""
     due = []
+    in_service_listed = ServiceContract.devices.through.objects.filter(
+        servicecontract_id=OuterRef("contract_id"), device__retired_at__isnull=True)
     for offset, first, last in bands(today):
         fired = CoverageReminder.objects.filter(period=OuterRef("pk"), ends_on=OuterRef("ends_on"), offset=offset)
         rows = (CoveragePeriod.objects.filter(ends_on__range=(first, last), renewed_by__isnull=True)
+                .filter(Q(contract__whole_project=True) | Exists(in_service_listed))
                 .exclude(Exists(fired)).select_related("contract").order_by("ends_on", "pk")[:limit])
         for period in rows:
             due.append(Due(CoverageReminder(period=period, kind=CoverageKind.CONTRACT, ends_on=period.ends_on,
@@ -86,7 +90,8 @@ def due_warranties(today: date, *, limit: int = BATCH) -> list[Due]:
                                 warranty_end__gt=F("manufacturer_warranty_end")) & ~Exists(
             fired.filter(ends_on=OuterRef("manufacturer_warranty_end")))
         # Both ends lie on or before the warranty's: the index on warranty_end skips the devices already out of it.
-        rows = (Device.objects.filter(ending | manufacturer_ending, warranty_end__gte=first).order_by("pk")
+        # A retired device is not told about (issue 22 §3): its replacement has a warranty of its own.
+        rows = (Device.objects.filter(ending | manufacturer_ending, IN_SERVICE, warranty_end__gte=first).order_by("pk")
                 .values(*columns)[:limit])
         for row in rows:
             for period in warranty_periods(start=row["warranty_start"], manufacturer_end=row["manufacturer_warranty_end"],

@@ -42,6 +42,8 @@ EVENT_LABELS = {
     "robot_test": _("Test message"),  # 测试消息
     "coverage_ending": _("Warranty or contract ending"),  # 保修/维保到期提醒
     "low_stock": _("Low stock"),  # 库存不足 (parts/services.py)
+    "loan_overdue": _("Spare unit overdue"),  # 备用机超期未还 (repairs/reminders.py)
+    "rma_overdue": _("RMA overdue"),  # 返厂超期未回
 }
 
 

@@ -12,7 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from aftersales.assets.models import Manufacturer
-from aftersales.billing.services import reissue_for_work_order
+from aftersales.billing.services import reissue_for_work_order, reverse_movement
 from aftersales.core.api_base import AuditActorMixin, ErrorOut, ScopedPrimaryKeyField, requires
 from aftersales.core.api_settings import VerbPermissions
 from aftersales.core.filters import ScopedChoiceFilter
@@ -160,7 +160,8 @@ class StockViewSet(AuditActorMixin, viewsets.ReadOnlyModelViewSet):
 # ------------------------------------------------------------------------------------------ movements and verbs
 
 class MovementOut(serializers.ModelSerializer):
-    by_name = serializers.CharField(source="by.display_name", read_only=True)
+    by_name = serializers.CharField(source="by.display_name", read_only=True, allow_null=True,
+                                    help_text="Null: released by the system when the request ended.")
     total_cost = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
     serials = serializers.ListField(child=serializers.CharField())
 
@@ -359,8 +360,10 @@ class MovementViewSet(AuditActorMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     @requires(MANAGE)
     def reverse(self, request, pk=None):
-        """Correct a mistaken row by a reversing row (both ends of a transfer). Nothing is ever edited."""
-        rows = services.reverse(movement=self.get_object(), by=request.user, **self._input(ReverseIn))
+        """Correct a mistaken row by a reversing row (both ends of a transfer). Nothing is ever edited. A part used on
+        a work order or a repair case leaves its charge sheet too (issued again), or is refused once that sheet is
+        final (409)."""
+        rows = reverse_movement(movement=self.get_object(), by=request.user, **self._input(ReverseIn))
         return Response(MovementOut(rows, many=True).data, status=201)
 
 

@@ -81,6 +81,29 @@ class TransferForm(StockForm):
     serials = _serials()
 
 
+class ReserveForm(StockForm):
+    """Parts set aside for a planned job: the request's number, what and from where. The job's engineer then uses
+    them (their work order's part lines or the van page take from the request's reservation first)."""
+
+    request = forms.CharField(label=_("For the request (number)"), max_length=30)
+    part = PartChoice(label=_("Part"), queryset=Part.objects.none())
+    location = LocationChoice(label=_("Location"), queryset=Location.objects.none())
+    quantity = _quantity()
+    reference = forms.CharField(label=_("Reference"), max_length=100, required=False)
+
+    def clean_request(self):
+        from aftersales.core.scoping import visible
+        from aftersales.service.models import OPEN_STATES, ServiceRequest
+
+        number = self.cleaned_data["request"].strip().upper()
+        found = visible(ServiceRequest.objects.filter(number=number), self.user).first()
+        if found is None:
+            raise forms.ValidationError(_("No request of yours has this number."))
+        if found.state not in OPEN_STATES:
+            raise forms.ValidationError(_("This request has ended: nothing is reserved for it any more."))
+        return found
+
+
 class AdjustForm(StockForm):
     part = forms.ModelChoiceField(label=_("Part"), queryset=Part.objects.none())
     location = LocationChoice(label=_("Location"), queryset=Location.objects.none())

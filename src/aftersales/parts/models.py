@@ -236,7 +236,10 @@ class Movement(models.Model):
     defective_change = models.IntegerField(_("change of defective"))
     unit_cost = models.DecimalField(_("unit cost (CNY)"), max_digits=12, decimal_places=2)
     at = models.DateTimeField(_("time"), editable=False)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("by"))
+    # Nobody only for a reservation released because its request ended by a step nobody logged in took (an alarm's
+    # recovery, a confirmation through a signed link): the constraint below.
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+",
+                           verbose_name=_("by"))
     work_order = models.ForeignKey("service.WorkOrder", models.PROTECT, null=True, blank=True, related_name="+",
                                    verbose_name=_("work order"))
     request = models.ForeignKey("service.ServiceRequest", models.PROTECT, null=True, blank=True, related_name="+",
@@ -280,6 +283,8 @@ class Movement(models.Model):
             models.CheckConstraint(name="movement_kind_changes", condition=_kind_rule()),
             models.CheckConstraint(name="movement_reversal_only_reverses",
                                    condition=Q(kind=MovementKind.REVERSAL) | Q(reverses__isnull=True)),
+            models.CheckConstraint(name="movement_by_unless_released",
+                                   condition=Q(by__isnull=False) | Q(kind=MovementKind.RELEASED)),
         ]
 
     def __str__(self):

@@ -26,7 +26,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -302,6 +302,36 @@ def _reservation_of(reservation: Movement, part: Part | None = None, location: L
     return reservation
 
 
+def open_reservations(**filters):
+    """Reservation rows with `left` (what is still reserved of each) above zero, oldest first."""
+    return (Movement.objects.filter(kind=MovementKind.RESERVED, **filters)
+            .annotate(left=F("reserved_change") + Coalesce(Sum("settlements__reserved_change"), 0))
+            .filter(left__gt=0).order_by("pk"))
+
+
+def reservation_for(part, location, request) -> Movement | None:
+    return open_reservations(part=part, location=location, request=request).first()
+
+
+def release_leftovers(*, request, by, reason: str) -> list[Movement]:
+    """What is still reserved for `request` when it ends (closed or cancelled) is available again: one release row
+    per open reservation, in the caller's transaction (the verb that ends the request), whoever took that step — a
+    reservation never outlives its job (Odoo's reserved quantities drift from the moves, odoo/odoo #62139)."""
+    now = clock.now()
+    written = []
+    for reservation in open_reservations(request=request).select_related("part", "location"):
+        part, location = reservation.part, reservation.location
+        slot = lock(part, location)
+        left = outstanding(reservation)
+        if left > 0:
+            written.append(_write(
+                slot, totals(part, location), part=part, location=location, kind=MovementKind.RELEASED, quantity=left,
+                by=by if by is not None and by.is_authenticated else None, reserved=-left,
+                unit_cost=reservation.unit_cost, now=now, reservation=reservation, work_order=reservation.work_order,
+                request=request, reason=reason))
+    return written
+
+
 @transaction.atomic
 def release(*, reservation: Movement, by, quantity: int | None = None, reason: str = "") -> Movement:
     """A reservation, or part of it, is given back: the units are available again."""
@@ -330,7 +360,9 @@ def use_part(*, part: Part, location: Location, quantity: int, by, work_order=No
     `unit_cost` is the part's purchase cost at this moment. That cost is what the billing rule charges after
     warranty ("更换原厂备件只收采购成本费") and what the integrator's own warranty cost counts.
 
-    With `reservation`, the units come out of it first (up to what is left of it), then out of what is available.
+    With `reservation`, the units come out of it first (up to what is left of it), then out of what is available;
+    without, out of the oldest reservation still open for the same request, part and location when there is one:
+    the units set aside for a planned job are the ones the job uses.
     With `repair_case`, the row names the repair case the units replaced a device in (issue 22 §3)."""
     _require_use(by, location)
     _active(part)
@@ -340,6 +372,8 @@ def use_part(*, part: Part, location: Location, quantity: int, by, work_order=No
         _reservation_of(reservation, part, location)
     now = clock.now()
     slot = lock(part, location)
+    if reservation is None and (request is not None or work_order is not None):
+        reservation = reservation_for(part, location, request or work_order.request)  # what was set aside for the job
     before = totals(part, location)
     consumed = min(quantity, outstanding(reservation)) if reservation is not None else 0
     if before.available + consumed < quantity:
@@ -455,7 +489,7 @@ def reverse(*, movement: Movement, by, reason: str) -> list[Movement]:
             slot, before, part=part, location=row.location, kind=MovementKind.REVERSAL, quantity=row.quantity, by=by,
             on_hand=-row.on_hand_change, reserved=-row.reserved_change, defective=-row.defective_change,
             unit_cost=row.unit_cost, now=now, reverses=row, reservation=row.reservation, work_order=row.work_order,
-            request=row.request, serials=row.serials, reason=reason))
+            request=row.request, repair_case=row.repair_case, serials=row.serials, reason=reason))
     return written
 
 

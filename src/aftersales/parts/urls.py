@@ -12,6 +12,7 @@ urlpatterns = [
     path("receive/", views.ReceiveView.as_view(), name="receive"),
     path("transfer/", views.TransferView.as_view(), name="transfer"),
     path("adjust/", views.AdjustView.as_view(), name="adjust"),
+    path("reserve/", views.ReserveView.as_view(), name="reserve"),
     path("defective/", views.DefectiveView.as_view(), name="defective"),
     path("levels/", views.LevelView.as_view(), name="level"),
     path("catalogue/", views.PartList.as_view(), name="part_list"),

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import CreateView, DetailView, FormView, UpdateView
 
+from aftersales.billing.services import reverse_movement
 from aftersales.core.errors import DomainError
 from aftersales.core.scoping import get_visible_or_404
 from aftersales.core.views import ScopedListView, ScopedMixin
@@ -91,15 +92,28 @@ class MovementDetail(ScopedMixin, DetailView):
         context["can_reverse"] = (movement.kind not in services.NOT_REVERSIBLE and context["reversed_by"] is None
                                   and services.may_manage(self.request.user, movement.location))
         context["reverse_form"] = kwargs.get("reverse_form") or forms.ReverseForm()
+        context["left"] = services.outstanding(movement) if movement.kind == MovementKind.RESERVED else 0
+        context["can_release"] = context["left"] > 0 and services.may_manage(self.request.user, movement.location)
         return context
 
+    def release(self, request):
+        try:
+            services.release(reservation=self.object, by=request.user, reason=request.POST.get("release_reason", ""))
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Released: the units are available again."))
+        return redirect(self.object.get_absolute_url())
+
     def post(self, request, pk):
-        """Correct this row by a reversing one."""
+        """Correct this row by a reversing one; or, for a reservation, release what is left of it."""
         self.object = self.get_object()
+        if "release" in request.POST:
+            return self.release(request)
         form = forms.ReverseForm(request.POST)
         if form.is_valid():
             try:
-                rows = services.reverse(movement=self.object, by=request.user, reason=form.cleaned_data["reason"])
+                rows = reverse_movement(movement=self.object, by=request.user, reason=form.cleaned_data["reason"])
             except DomainError as error:
                 form_error(form, error)
             else:
@@ -170,6 +184,32 @@ class TransferView(VerbFormView):
         out, into = services.transfer(by=self.request.user, **data)
         return _("Moved {n} × {part} from {source} to {destination}.").format(
             n=out.quantity, part=out.part, source=out.location, destination=into.location)
+
+
+class ReserveView(VerbFormView):
+    form_class = forms.ReserveForm
+    title = _("Reserve parts")
+    intro = _("Units set aside for a planned job stay on hand but are no longer available to others. The job uses "
+              "them first; what is left is released when its request ends.")
+    submit = _("Reserve")
+
+    def get_initial(self):
+        initial = super().get_initial()
+        if self.request.GET.get("request", "").isdigit():
+            from aftersales.service.models import ServiceRequest
+
+            found = get_visible_or_404(ServiceRequest.objects.all(), self.request.user, pk=self.request.GET["request"])
+            initial["request"] = found.number
+        return initial
+
+    def run(self, data):
+        self.reserved_for = data["request"]
+        movement = services.reserve(by=self.request.user, **data)
+        return _("Reserved {n} × {part} at {location} for {number}.").format(
+            n=movement.quantity, part=movement.part, location=movement.location, number=movement.request.number)
+
+    def success_url_for(self, form):
+        return self.reserved_for.get_absolute_url() + "#reservations"
 
 
 class AdjustView(VerbFormView):

@@ -3,12 +3,14 @@ step of the state machine (transitions.TRANSITIONS), the RMA details, loans lent
 illegal step is a 409 with nothing written; another customer's case is a 404."""
 
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from aftersales.assets.models import Device, Manufacturer
+from aftersales.billing import services as billing_services
+from aftersales.billing.api import ChargeSheetOut, ExceptionIn, sheet_of, sheet_out
 from aftersales.core import clock
 from aftersales.core.api_base import (
     AuditActorMixin,
@@ -103,9 +105,17 @@ class RepairCaseOut(RepairCaseListOut):
     rmas = VendorRmaOut(many=True, read_only=True)
     loans = LoanOut(many=True, read_only=True)
     replacements = DeviceReplacementOut(many=True, read_only=True)
+    charge_sheet = serializers.SerializerMethodField(
+        help_text="CUS-5: issued when the device is back in service (again after more work) or the case is cancelled; "
+                  "null before.")
 
     class Meta(RepairCaseListOut.Meta):
-        fields = [*RepairCaseListOut.Meta.fields, "fault", "possible", "steps", "rmas", "loans", "replacements"]
+        fields = [*RepairCaseListOut.Meta.fields, "fault", "possible", "steps", "rmas", "loans", "replacements",
+                  "charge_sheet"]
+
+    @extend_schema_field(ChargeSheetOut(allow_null=True))
+    def get_charge_sheet(self, case) -> dict | None:
+        return sheet_out(sheet_of(case, "repair_case"), self.context)
 
     def get_possible(self, case) -> list[str]:
         return [t.name for t in transitions.possible_now(case.state)]
@@ -277,6 +287,17 @@ class RepairCaseViewSet(AuditActorMixin, mixins.ListModelMixin, mixins.RetrieveM
     def rma(self, request, pk=None):
         """Correct the details of the RMA shipment in flight (not a step: a history line with the changes)."""
         return self.run(services.update_rma, VendorRmaIn)
+
+    @extend_schema(request=ExceptionIn, responses={200: RepairCaseOut, **ERRORS})
+    @action(detail=True, methods=["post"])
+    @requires("billing.approve_exception")
+    def exception(self, request, pk=None):
+        """CUS-5: a manager's exception to the billing rule on the case's charge sheet, while the device is back in
+        service and the case not yet closed: a line of its own with its reason and the approver."""
+        data = ExceptionIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        billing_services.add_exception(repair_case=self._case(), by=request.user, **data.validated_data)
+        return Response(self.case_out(self.kwargs["pk"]))
 
 
 assert {name for name in transitions.TRANSITIONS if callable(getattr(RepairCaseViewSet, name, None))} \

@@ -109,4 +109,6 @@ def load() -> dict:
     # cancelled
     case = opened(device("alarm"), "报警主机误报")
     cases.append(services.cancel(case=case, by=desk, version=case.version, reason="客户现场调整防区参数后恢复,无需维修"))
-    return {"cases": len(cases), "loans": Loan.objects.filter(Q(returned_at__isnull=True)).count()}
+    # The replaced units are retired (issue 22 §3): out of the device lists, their pages kept with their history.
+    return {"cases": len(cases), "loans": Loan.objects.filter(Q(returned_at__isnull=True)).count(),
+            "retired": Device.objects.filter(retired_at__isnull=False).count()}

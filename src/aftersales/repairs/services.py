@@ -14,11 +14,14 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from aftersales.assets.models import Device, new_label_code
+from aftersales.assets.services import retire as retire_device
+from aftersales.billing import services as billing_services
 from aftersales.contracts.services import cover_replacement
 from aftersales.core import clock
 from aftersales.core.errors import DomainError, IllegalTransition, StaleObject
 from aftersales.core.plausible import implausible_message, is_plausible
 from aftersales.core.request_context import request_context
+from aftersales.intake.alarms.replacing import follow_replacement
 from aftersales.parts import selectors as parts_selectors
 from aftersales.parts import services as parts_services
 
@@ -38,6 +41,7 @@ from .models import (
     Verdict,
 )
 
+SHEET_STATES = (RepairState.FIXED, RepairState.CANCELLED)  # the steps that (re)issue the case's charge sheet
 RMA_TURNAROUND_DAYS = 30  # expected back this long after it was sent, unless the form says otherwise
 
 
@@ -87,6 +91,8 @@ def _move(case, name, *, by, at, note="", extra_fields=(), **data) -> RepairStep
         case.ended_at = at
         fields.append("ended_at")
     case.save(update_fields=fields)
+    if case.state in SHEET_STATES:  # CUS-5: what the repair cost, and what the customer owes, in the step's transaction
+        billing_services.issue_for_repair(case)
     return record(case, name, actor=by, at=at, note=note, from_state=before, to_state=case.state, **data)
 
 
@@ -272,6 +278,8 @@ def swap_in_replacement(case, *, by, at, serial: str, source: str, from_where: s
     new.save(force_insert=True)
     coverage_for_replacement(old=old, new=new, on=at.astimezone(clock.SHANGHAI).date(), by=by)
     DeviceReplacement.objects.create(old=old, new=new, case=case, source=source, from_where=from_where, at=at, by=by)
+    retire_device(old, at=at, replaced_by=new)  # out of lists, pickers, label sheets, counts and reminders
+    follow_replacement(old=old, new=new)  # the monitoring system's ids of the old unit now mean the new one
     case.replaced_by, case.replacement_source = new, source
     return new
 

@@ -16,6 +16,7 @@ from django.views import View
 from django.views.generic import DetailView, ListView
 
 from aftersales.assets.models import Device
+from aftersales.billing.models import ChargeSheet
 from aftersales.core import clock
 from aftersales.core.errors import DomainError, IllegalTransition, StaleObject
 from aftersales.core.rows import row_id
@@ -130,6 +131,8 @@ def page_context(http_request, case) -> dict:
         "today": today, "is_customer": bool(user.customer_id), "actions": panels, "blocked": blocked,
         "loans": loans, "rmas": list(case.rmas.all()), "replacements": list(case.replacements.all()),
         "part_movements": list(case.part_movements.all()),
+        "sheet": ChargeSheet.objects.filter(repair_case=case).prefetch_related("lines").first(),
+        "not_customer": not user.customer_id,
         "steps": list(case.steps.all()), "can_return_loans": user.has_perm("repairs.lend_unit"),
         "possible": transitions.possible_now(case.state),
     }

@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from aftersales.assets.models import Device
+from aftersales.assets.models import IN_SERVICE, Device
 from aftersales.core import health, site
 from aftersales.core.clock import today
 from aftersales.core.scoping import visible
@@ -18,7 +18,7 @@ def summary(user) -> dict:
     from aftersales.service.calendar_store import missing_years
 
     day = today()
-    devices = visible(Device.objects.all(), user)
+    devices = visible(Device.objects.filter(IN_SERVICE), user)  # installed units: retired ones left out (issue 22 §3)
     return {
         "customer_count": visible(Customer.objects.all(), user).count(),
         "project_count": visible(Project.objects.all(), user).count(),

@@ -14,6 +14,9 @@ from rest_framework.response import Response
 
 from aftersales.accounts.models import DISPLAY_NAME_FIELDS, Position, User, display_name
 from aftersales.assets.models import Device
+from aftersales.assets.selectors import retired_refusal
+from aftersales.billing import services as billing_services
+from aftersales.billing.api import ChargeSheetOut, ExceptionIn, sheet_of, sheet_out
 from aftersales.core import clock
 from aftersales.core.api_base import AuditActorMixin, ErrorOut, ScopedPrimaryKeyField, require_perm, requires
 from aftersales.core.api_settings import JSONParser, VerbPermissions, depth_exceeds
@@ -179,6 +182,11 @@ class OpenRequestIn(serializers.Serializer):
                                help_text="Files stored with the request, in the same transaction (multipart/form-data): "
                                          "images, PDF, ZIP or text logs, at most 10 files of 10 MB each.")
 
+    def validate_devices(self, devices):
+        if refusal := retired_refusal(devices):  # issue 22 §3: a retired device names the one that replaced it
+            raise serializers.ValidationError(refusal)
+        return devices
+
 
 class VersionIn(serializers.Serializer):
     version = serializers.IntegerField(min_value=1, max_value=2**31 - 1,
@@ -299,12 +307,17 @@ class PartLineOut(serializers.Serializer):
 class WorkOrderOut(serializers.ModelSerializer):
     parts_used = serializers.CharField(read_only=True, help_text="The parts note: what is not in the catalogue.")
     parts = serializers.SerializerMethodField()
+    charge_sheet = serializers.SerializerMethodField(help_text="CUS-5: what the customer pays, and why.")
 
     class Meta:
         model = WorkOrder
         fields = ["id", "request", "engineer", "actions", "parts_used", "parts", "minutes_spent", "result", "state",
                   "confirmed_at", "signer_name", "confirmed_via", "satisfaction", "customer_comment",
-                  "rejection_reason", "version"]
+                  "rejection_reason", "charge_sheet", "version"]
+
+    @extend_schema_field(ChargeSheetOut(allow_null=True))
+    def get_charge_sheet(self, work_order) -> dict | None:
+        return sheet_out(sheet_of(work_order, "work_order"), self.context)
 
     @extend_schema_field(PartLineOut(many=True))
     def get_parts(self, work_order) -> list:
@@ -524,7 +537,7 @@ class ServiceRequestViewSet(AuditActorMixin, mixins.ListModelMixin, mixins.Retri
         fields = dict(data.validated_data)
         work_order = verbs.submit_work_order(request=self._request(), by=request.user, uploads=fields.pop("attachments"),
                                              **fields)
-        return Response(WorkOrderOut(work_order).data, status=201)
+        return Response(WorkOrderOut(work_order, context={"request": request}).data, status=201)
 
     @extend_schema(methods=["GET"], responses={200: AttachmentOut(many=True)})
     @extend_schema(methods=["POST"], request={"multipart/form-data": AttachmentsIn}, responses={201: AttachmentOut(many=True), **ERRORS})
@@ -552,7 +565,8 @@ class WorkOrderViewSet(AuditActorMixin, viewsets.ReadOnlyModelViewSet):
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(WorkOrderOut(part_lines.attach(page), many=True).data)
+        return self.get_paginated_response(WorkOrderOut(part_lines.attach(page), many=True,
+                                                        context=self.get_serializer_context()).data)
 
     @extend_schema(request=ConfirmIn, responses={200: WorkOrderOut, **ERRORS})
     @action(detail=True, methods=["post"])
@@ -561,7 +575,19 @@ class WorkOrderViewSet(AuditActorMixin, viewsets.ReadOnlyModelViewSet):
         data = ConfirmIn(data=request.data)
         data.is_valid(raise_exception=True)
         work_order = verbs.confirm_work_order(work_order=self.get_object(), by=request.user, via="portal", **data.validated_data)
-        return Response(WorkOrderOut(work_order).data)
+        return Response(WorkOrderOut(work_order, context={"request": request}).data)
+
+    @extend_schema(request=ExceptionIn, responses={200: WorkOrderOut, **ERRORS})
+    @action(detail=True, methods=["post"])
+    @requires("billing.approve_exception")
+    def exception(self, request, pk=None):
+        """CUS-5: a manager's exception to the billing rule on this work order's charge sheet, while the customer has
+        not answered: a line of its own with its reason and the approver; the total never below zero."""
+        data = ExceptionIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        work_order = self.get_object()
+        billing_services.add_exception(work_order=work_order, by=request.user, **data.validated_data)
+        return Response(WorkOrderOut(work_order, context={"request": request}).data)
 
     @extend_schema(request=RejectIn, responses={200: WorkOrderOut, **ERRORS})
     @action(detail=True, methods=["post"])
@@ -570,7 +596,7 @@ class WorkOrderViewSet(AuditActorMixin, viewsets.ReadOnlyModelViewSet):
         data = RejectIn(data=request.data)
         data.is_valid(raise_exception=True)
         work_order = verbs.reject_work_order(work_order=self.get_object(), by=request.user, via="portal", **data.validated_data)
-        return Response(WorkOrderOut(work_order).data)
+        return Response(WorkOrderOut(work_order, context={"request": request}).data)
 
 
 class IncidentReportOut(serializers.ModelSerializer):

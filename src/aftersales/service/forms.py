@@ -22,6 +22,7 @@ from django.utils.translation import pgettext_lazy
 
 from aftersales.accounts.models import Branch, Position
 from aftersales.assets.models import Device
+from aftersales.assets.selectors import retired_refusal
 from aftersales.core.errors import DomainError
 from aftersales.core.filters import ScopedChoiceFilter, StyledFilterSet
 from aftersales.core.forms import style_fields
@@ -193,6 +194,12 @@ class RequestForm(forms.Form):
         self.fields["project"].queryset = visible(Project.objects.select_related("customer"), user).order_by("name")
         self.fields["devices"].queryset = visible(Device.objects.all(), user)
         style_fields(self)
+
+    def clean_devices(self):
+        devices = self.cleaned_data["devices"]
+        if refusal := retired_refusal(devices):  # issue 22 §3: a retired device names the one that replaced it
+            raise forms.ValidationError(refusal)
+        return devices
 
     def clean(self):
         data = super().clean()

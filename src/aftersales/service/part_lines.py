@@ -81,6 +81,13 @@ def use_parts(lines: Sequence[PartLine], *, work_order, by) -> list[Movement]:
     return written
 
 
+def release_reserved(*, request, by) -> list[Movement]:
+    """The request ends (closed or cancelled, in the verb's transaction): the parts still reserved for it and not
+    used are available again, by release rows that say why (`parts.services.release_leftovers`)."""
+    return parts_services.release_leftovers(request=request, by=by, reason=_(
+        "The request ended: what was reserved for it and not used is available again."))
+
+
 def lines_of(work_orders: Iterable) -> dict[int, list[Movement]]:
     """The part lines of each work order, oldest first, in one query; `corrected` says a line was reversed since."""
     ids = [work_order.pk for work_order in work_orders]

@@ -23,7 +23,12 @@ On equal times the recovery wins (a retried raise after its clear opens nothing)
 Every event is an AlarmEvent row with its outcome; one event is one transaction. An event for a
 device we cannot find is stored as "unmatched" with the reason, for the desk to map and replay.
 
+A replaced (retired) device's aliases move to the unit that replaced it in the repair's replace step, and an event
+naming the old unit (its serial number, or an alias left behind) lands on the device in service, with a note; an
+alarm open on the old device stays with it as history (`replacing`, issue 22 §3).
+
 `keys`: integration keys (created, deactivated, checked on every event); `rules`: alarm types and the priority
 rules; `receiving`: one event and the rules above; `desk`: mapping, replaying and setting aside unmatched events;
-`views`, `api_events` (the endpoint the sources call), `api` (the desk's lists), `admin` and `urls`.
+`replacing`: the aliases follow a replacement; `views`, `api_events` (the endpoint the sources call), `api` (the
+desk's lists), `admin` and `urls`.
 """

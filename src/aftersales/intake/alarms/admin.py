@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from aftersales.assets.selectors import retired_refusal
 from aftersales.service.models import Priority
 
 from ..models import AlarmEvent, AlarmPriorityRule, DeviceAlias, IntegrationKey
@@ -42,6 +43,8 @@ class DeviceAliasForm(forms.ModelForm):
         device, customer = data.get("device"), data.get("customer")
         if device and customer and device.project.customer_id != customer.pk:
             raise ValidationError({"device": _("The device must belong to the customer.")})
+        if device and (refusal := retired_refusal([device])):  # issue 22 §3: an alias names a device in service
+            raise ValidationError({"device": refusal})
         return data
 
 

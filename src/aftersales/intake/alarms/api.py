@@ -25,6 +25,7 @@ from rest_framework.parsers import FormParser
 from rest_framework.response import Response
 
 from aftersales.assets.models import Device
+from aftersales.assets.selectors import retired_refusal
 from aftersales.core.api_base import AuditActorMixin, ScopedPrimaryKeyField, requires
 from aftersales.core.api_settings import JSONParser, VerbPermissions
 from aftersales.core.errors import DomainError, IllegalTransition
@@ -87,6 +88,11 @@ class MapIn(serializers.Serializer):
                                    help_text="A registered device the event's integration key may report on.")
     replay = serializers.BooleanField(default=True, help_text="true (default): replay every unmatched event with "
                                                              "this external id, in time order. false: set them aside.")
+
+    def validate_device(self, device):
+        if refusal := retired_refusal([device]):  # issue 22 §3: a retired device names its replacement
+            raise serializers.ValidationError(refusal)
+        return device
 
 
 class MapOut(serializers.Serializer):

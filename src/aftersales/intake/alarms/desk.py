@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from aftersales.assets.models import Device
+from aftersales.assets.selectors import retired_message
 from aftersales.core import clock
 from aftersales.core.errors import DomainError
 
@@ -45,6 +46,8 @@ def map_external_id(event: AlarmEvent, *, device: Device, by, replay_events: boo
         raise DomainError(_("This event names its device by serial number: register the device, then replay it."))
     if not devices_reachable(event.key).filter(pk=device.pk).exists():
         raise DomainError(_("The device is not one this event's integration key may report on."), field="serial")
+    if device.retired_at is not None:  # issue 22 §3: an alias names a device in service
+        raise DomainError(retired_message(device), field="device")
     with transaction.atomic():
         alias, created = DeviceAlias.objects.get_or_create(customer_id=event.customer_id, external_id=external_id,
                                                            defaults={"device": device})

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from aftersales.assets.models import Device
@@ -73,8 +74,9 @@ class Result:
 # ------------------------------------------------------------------------------------------ matching
 
 # What an alarm reads of its device and the device's project: the whole rows cost a quarter of an append.
-ALARM_DEVICE_FIELDS = ("name", "model", "serial_number", "location", "category", "project__name", "project__customer",
-                       "project__branch")
+ALARM_DEVICE_FIELDS = ("name", "model", "serial_number", "location", "category", "retired_at", "replaced_by",
+                       "project__name", "project__customer", "project__branch")
+MAX_SUCCESSORS = 20  # replacements followed from a retired device to the unit in service (a guard against a cycle)
 
 
 def resolve_device(key: IntegrationKey, data: AlarmInput) -> tuple[Device | None, str]:
@@ -91,32 +93,61 @@ def resolve_device(key: IntegrationKey, data: AlarmInput) -> tuple[Device | None
         if device is None:
             return None, _("No device is mapped to the external id “%(id)s” in %(scope)s. Map it to a registered "
                            "device on the unmatched alarms page.") % {"id": data.external_id, "scope": scope()}
-        return device, ""
+        return in_service(device, reachable)
     if data.manufacturer:  # rare; iexact escapes its value, so it is not one of the compiled queries
-        found = list(reachable().filter(serial_number=data.serial, manufacturer__name__iexact=data.manufacturer)[:2])
+        found = list(reachable().filter(serial_number=data.serial, manufacturer__name__iexact=data.manufacturer)
+                     .order_by(F("retired_at").asc(nulls_first=True), "pk")[:2])
     else:
         found = _devices_with_serial(key, data.serial)
     if not found:
         return None, _("No registered device has the %(device)s in %(scope)s.") % {
             "device": data.device_label(), "scope": scope()}
+    found = [device for device in found if device.retired_at is None] or found  # in service first (issue 22 §3)
     if len(found) > 1:
         return None, _("Several devices have the %(device)s in %(scope)s: send the manufacturer too.") % {
             "device": data.device_label(), "scope": scope()}
-    return found[0], ""
+    return in_service(found[0], reachable)
+
+
+def in_service(device: Device, reachable) -> tuple[Device | None, str]:
+    """Issue 22 §3: an event naming a retired device (by its old serial number, or an alias not moved yet) is about
+    the unit that replaced it: (that device, a note for the event), or None and the reason when it was retired with
+    no unit in its place. `reachable()`: the devices the key may report on."""
+    if device.retired_at is None:
+        return device, ""
+    retired, successor = device, device
+    for _hop in range(MAX_SUCCESSORS):
+        if successor.replaced_by_id is None:
+            break
+        successor = reachable().filter(pk=successor.replaced_by_id).first()
+        if successor is None:
+            break
+        if successor.retired_at is None:
+            return successor, _("%(old)s was replaced by %(new)s on %(date)s: the event is recorded on the device in "
+                                "service.") % {"old": _device_text(retired), "new": _device_text(successor),
+                                              "date": local(retired.retired_at)[:10]}
+    return None, _("%(device)s was retired on %(date)s and no device in service replaces it.") % {
+        "device": _device_text(retired), "date": local(retired.retired_at)[:10]}
+
+
+def _device_text(device: Device) -> str:
+    return f"{device.name} · {device.serial_number}"
 
 
 # The reads of every event are raw statements (Manager.raw, Model.from_db): building them through the ORM cost
 # more than half of an alarm append (issue 19's bench). The ORM's own queries above serve the rare paths.
 DEVICES_WITH_SERIAL = (
     'SELECT d."id", d."project_id", d."category_id", d."name", d."model", d."serial_number", d."location", '
+    'd."retired_at", d."replaced_by_id", '
     'p."name" AS "project_name", p."customer_id" AS "project_customer_id", p."branch_id" AS "project_branch_id" '
     'FROM "{device}" d JOIN "{project}" p ON p."id" = d."project_id" '
     'WHERE p."customer_id" = %s AND d."serial_number" = %s AND (%s IS NULL OR d."project_id" = %s) '
-    'ORDER BY d."id" LIMIT 2').format(device=Device._meta.db_table, project=Project._meta.db_table)
+    'ORDER BY (d."retired_at" IS NOT NULL), d."id" LIMIT 2').format(  # in service first (issue 22 §3)
+    device=Device._meta.db_table, project=Project._meta.db_table)
 
 
 def _devices_with_serial(key: IntegrationKey, serial: str) -> list[Device]:
-    """At most two devices the key reaches with this serial number, each with its project."""
+    """At most two devices the key reaches with this serial number, those in service first, each with its project."""
     found = list(Device.objects.raw(DEVICES_WITH_SERIAL, [key.customer_id, serial, key.project_id, key.project_id]))
     for device in found:
         device.project = instance_from(Project, {"id": device.project_id, "name": device.project_name,
@@ -155,6 +186,7 @@ def process(key: IntegrationKey, data: AlarmInput, event: AlarmEvent, *, now, re
         event.device, event.request, event.outcome, event.reason = None, None, AlarmOutcome.UNMATCHED, reason
         _save(event)
         return Result(event, reason)
+    note = "\n".join(part for part in (reason, note) if part)  # found: `reason` notes a retired device's successor
     _lock_device(device)
     if data.raised:
         outcome, request, message = _raise(key, data, device, occurred, now)

@@ -8,7 +8,7 @@ import segno
 from django.conf import settings
 from django.urls import reverse
 
-from aftersales.assets.models import Device
+from aftersales.assets.models import IN_SERVICE, Device
 from aftersales.core.scoping import visible
 
 MAX_CODE_LENGTH = 32  # Device.label_code's column
@@ -20,7 +20,8 @@ def device_for_code(code: str) -> Device | None:
     character of a code finds nothing rather than a neighbour's device."""
     if not code or len(code) > MAX_CODE_LENGTH:
         return None
-    return Device.objects.select_related("project").filter(label_code=code).first()
+    # Issue 22 §3: a retired device's code was never printed (its label moved to the replacement): no reports on it.
+    return Device.objects.select_related("project").filter(IN_SERVICE, label_code=code).first()
 
 
 def scan_url(code: str) -> str:
@@ -41,9 +42,10 @@ def natural_key(text: str) -> tuple:
 
 
 def sheet_devices(user, project, category_id: int | None = None) -> list[Device]:
-    """The devices of one project for its label sheet, scoped, in one query; in the order an installer walks
-    the site: by category, then location and name in natural order ("2 号杆" before "10 号杆")."""
-    devices = visible(Device.objects.all(), user).filter(project=project)
+    """The devices in service of one project for its label sheet (a retired device's label moved to its
+    replacement), scoped, in one query; in the order an installer walks the site: by category, then location and
+    name in natural order ("2 号杆" before "10 号杆")."""
+    devices = visible(Device.objects.filter(IN_SERVICE), user).filter(project=project)
     if category_id is not None:
         devices = devices.filter(category_id=category_id)
     devices = list(devices.only("pk", "name", "model", "serial_number", "location", "label_code", "category_id",

@@ -44,7 +44,8 @@ class LabelSheet(ScopedMixin, View):
 
     def get(self, request, pk):
         project = get_visible_or_404(Project.objects.select_related("customer"), request.user, pk=pk)
-        categories = list(DeviceCategory.objects.filter(devices__project=project).distinct().order_by("name"))
+        categories = list(DeviceCategory.objects.filter(devices__project=project, devices__retired_at__isnull=True)
+                          .distinct().order_by("name"))
         wanted = request.GET.get("category", "")
         category = next((c for c in categories if str(c.pk) == wanted), None)
         layout = request.GET.get("layout", "") if request.GET.get("layout") in LAYOUTS else "3x7"

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from aftersales.core import clock
 from aftersales.core.errors import DomainError, IllegalTransition
 
-from .. import attachments, notices
+from .. import attachments, notices, part_lines
 from ..clock import recompute
 from ..models import OPEN_STATES, EventKind, ServiceRequest, State
 from ..timeline import bump_version, lock_request, move, record
@@ -32,6 +32,7 @@ def close_as_recovered(*, request, text: str, at=None, **data) -> ServiceRequest
     bump_version(request)
     move(request, State.CANCELLED)
     request.save(update_fields=["state", "updated_at"])
+    part_lines.release_reserved(request=request, by=None)
     recompute(request, now=now)
     record(request, EventKind.ALARM_CLEARED, at=now, text=text, closed=True, **data)
     notices.send(

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from aftersales.core import clock
 from aftersales.core.errors import DomainError
 
-from .. import actions, attachments, notices
+from .. import actions, attachments, notices, part_lines
 from ..clock import meet, recompute, rules_for, start_targets
 from ..models import (
     EventKind,
@@ -167,6 +167,7 @@ def cancel(*, request, by, version: int, reason: str) -> ServiceRequest:
     claim_version(request, version)
     move(request, State.CANCELLED)
     request.save(update_fields=["state", "updated_at"])
+    part_lines.release_reserved(request=request, by=by)
     recompute(request)
     record(request, EventKind.CANCELLED, actor=by, text=reason)
     return request

@@ -109,6 +109,7 @@ def confirm_work_order(*, work_order, by=None, version: int, via: str, signer_na
         move(request, State.CLOSED)
         request.closed_at = now
         request.save(update_fields=["state", "closed_at", "updated_at"])
+        part_lines.release_reserved(request=request, by=by)
     recompute(request, now=now)
     changes = changes_since(request, request.audit_baseline) | changes_since(work_order, before, prefix="work_order.")
     record(request, EventKind.CONFIRMED, actor=by, at=now, changes=changes, work_order=work_order.pk, via=via,

@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
 
-from aftersales.assets.models import Device
+from aftersales.assets.models import IN_SERVICE, Device
 from aftersales.core.errors import DomainError
 from aftersales.core.scoping import visible
 from aftersales.core.views import ScopedMixin
@@ -29,8 +29,9 @@ PROJECT_RESULTS_LIMIT = 20
 
 
 def device_choices(user, project, query: str = "", keep=()):
-    """The project's devices (scoped), filtered by `query`; devices already ticked (`keep`) stay listed."""
-    devices = (visible(Device.objects.select_related("category"), user).filter(project=project)
+    """The project's devices in service (scoped; issue 22 §3: not the retired), filtered by `query`; devices already
+    ticked (`keep`) stay listed."""
+    devices = (visible(Device.objects.filter(IN_SERVICE).select_related("category"), user).filter(project=project)
                .order_by("category__name", "name", "pk"))
     if query:
         devices = devices.filter(Q(name__icontains=query) | Q(serial_number__icontains=query)
