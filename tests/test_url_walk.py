@@ -9,7 +9,8 @@ Rules checked for each GET:
 A new URL is covered without editing this file; a URL with a parameter this file cannot fill fails loudly.
 """
 
-from datetime import date, time
+import uuid
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -17,12 +18,18 @@ from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from aftersales.accounts import roles
 from aftersales.accounts.models import Branch, OnCallShift, User
 from aftersales.assets.models import Device, DeviceCategory, Manufacturer
 from aftersales.contracts import services as contracts
 from aftersales.contracts.models import CoveragePeriod, ServiceContract
 from aftersales.customers.models import Customer, DeadlineExtension, Milestone, Project
 from aftersales.intake.alarms.keys import create_key
+from aftersales.core import clock
+from aftersales.inspections import approvals, calendars
+from aftersales.inspections import reports as inspection_reports
+from aftersales.inspections import services as inspections
+from aftersales.inspections.models import Answer, ChecklistTemplate, InspectionPlan, InspectionRound
 from aftersales.intake.models import AlarmEvent, AlarmOutcome, InboundMail, IntegrationKey, MailState
 from aftersales.parts import services as parts
 from aftersales.parts.models import Location, Movement, Part, StockSlot
@@ -33,15 +40,27 @@ from aftersales.service.confirmation import confirmation_token, incident_confirm
 from aftersales.service.models import (
     Attachment, CalendarDay, EscalationRule, IncidentReport, ServiceRequest, SlaPolicy, WorkCalendar, WorkOrder,
 )
+from aftersales.training import services as training
+from aftersales.training.links import feedback_token
+from aftersales.training.models import HandoverItem, TrainingMaterial, TrainingSession
 
-from .factories import MilestoneFactory, OnCallShiftFactory, current_version
+from aftersales.visits import links as visit_links
+from aftersales.visits import services as visits
+from aftersales.visits.models import FollowUp, ReturnVisit, Survey, VisitSchedule
+
+from .factories import MilestoneFactory, OnCallShiftFactory, StaffFactory, current_version
 
 ROLES = ["anonymous", "customer_user_a", "customer_user_b", "engineer", "dispatcher", "manager", "general_manager", "admin_user"]
 SKIPPED_PREFIXES = ("admin:",)  # Django's admin has its own tests; its index is checked below
 PUBLIC = {"login", "api-schema", "api-docs", "set_language", "api-token", "service:confirm_by_link",
           "service:confirm_incident_by_link", "accounts:password_reset", "accounts:password_reset_done",
-          "accounts:password_reset_confirm", "accounts:password_reset_complete"}
+          "accounts:password_reset_confirm", "accounts:password_reset_complete",
+          "training:feedback_by_link"}
 # The second factor: its page is for staff only; the code page sends a session that owes no code on (to `next`).
+PUBLIC = PUBLIC | {"visits:survey_by_link"}  # issue 23 §8: the survey's no-account link
+# issue 23 §2, §10: the approval link, the calendar invitation of the mails, a calendar feed (its key is the door)
+PUBLIC = PUBLIC | {"inspections:approval_by_link", "inspections:invite_by_link", "inspections:calendar_feed"}
+PUBLIC = PUBLIC | {"inspections:report_by_link"}  # issue 23 §6: the inspection report's confirmation link
 STAFF_ONLY = {"accounts:two_factor"}
 NOTHING_OWED_REDIRECTS = {"accounts:two_factor_verify"}
 POST_ONLY = {"logout", "set_language", "api-token"}
@@ -136,8 +155,77 @@ def world(customer_user_a, customer_user_b, engineer, dispatcher, manager, gener
     service_contracts = tuple(contracts.create_contract(by=admin_user, project=project, number=f"WB-WALK-{project.pk}",
                                                         starts_on=date(2026, 1, 1), ends_on=date(2026, 12, 31))
                               for project in (project_a, project_b))
+    # issue 23 §9: a training session of each world's project, held (its feedback link valid), with a material, and
+    # a handover checklist item
+    sessions, materials, items = [], [], []
+    for project in (project_a, project_b):
+        start = timezone.now() - timedelta(hours=2)
+        session = training.plan_session(by=admin_user, project=project, title="交接培训", kind="handover",
+                                        venue="on_site", starts_at=start, ends_at=start + timedelta(hours=1),
+                                        content="回放", vendor_trainers="厂商 王工",
+                                        attendees=[training.AttendeeIn("李强")])
+        sessions.append(training.record_held(session=session, by=admin_user, version=session.version,
+                                             present=list(session.attendees.all())))
+        materials.append(training.add_material(session=session, by=admin_user,
+                                               upload=ContentFile(b"%PDF-1.4 walk", name="walk.pdf")))
+        items.append(training.add_checklist_item(project=project, by=admin_user, capability="录像回放"))
+    # issue 23 §7-§8: each world's visit schedule (with its visit), a visit with a follow-up, a survey mailed
+    visit_rows = {VisitSchedule: [], ReturnVisit: [], FollowUp: [], Survey: [], "survey_token": []}
+    for project, contact in ((project_a, customer_user_a), (project_b, customer_user_b)):
+        contact.email = f"{contact.username}@walk.example"
+        contact.save(update_fields=["email"])
+        visit_rows[VisitSchedule].append(visits.create_schedule(by=admin_user, project=project))
+        visit = visits.plan_visit(by=admin_user, project=project, due_on=date(2026, 1, 5))
+        visit_rows[ReturnVisit].append(visit)
+        visit_rows[FollowUp].append(visits.add_follow_up(visit=visit, by=admin_user, description="回访跟进",
+                                                         owner=admin_user, due_on=date(2026, 1, 9)))
+        survey = visits.create_survey(by=admin_user, project=project, send=True)
+        visit_rows[Survey].append(survey)
+        visit_rows["survey_token"].append(Token(visit_links.survey_token(survey), project.customer_id))
+    # issue 23 §1, §3: a checklist (shared), a plan of each world's project with its round started (the world's
+    # engineer has branch A's) and answered with a photo
+    checklist = inspections.create_checklist(by=admin_user, category=device_a.category, name="巡检",
+                                             items=[{"kind": "pass_fail", "label": "图像清晰"}])
+    inspection_rows = {InspectionPlan: [], InspectionRound: [], Answer: []}
+    gate_tokens = {"approval_token": [], "invite_token": [], "feed_token": [], "report_token": []}
+    engineer_b = StaffFactory(username="engineer_b", branch=branch_b, role=roles.ENGINEER)
+    for project, field in ((project_a, engineer), (project_b, engineer_b)):
+        plan = inspections.create_plan(by=admin_user, project=project, name="月度巡检", cadence="monthly",
+                                       starts_on=timezone.localdate(), checklists=[checklist], engineers=[field])
+        round_ = plan.rounds.order_by("due_on").first()
+        round_ = inspections.start_round(round=round_, by=field, version=round_.version)
+        check = round_.checks.get()
+        inspection_rows[Answer].append(inspections.record_answer(
+            round=round_, by=field, device=check.device, item=check.checklist.items.get(), client_id=uuid.uuid4(),
+            passed=True, photo=ContentFile(PNG, name="p.png"))[0])
+        # issue 23 §6: the round completed and its report sent to the customer (the confirmation link is valid)
+        round_ = inspections.complete_round(round=round_, by=field, version=round_.version, summary="正常")
+        report = inspection_reports.issue_report(round=round_, by=field, evaluation="良好")
+        gate_tokens["report_token"].append(Token(inspection_reports.report_token(report), project.customer_id))
+        inspection_rows[InspectionPlan].append(plan)
+        inspection_rows[InspectionRound].append(round_)
+        # issue 23 §2, §10: a plan needing approval with next month's window sent; the calendar invitation; a feed
+        gated = inspections.create_plan(by=admin_user, project=project, name="季度保养", cadence="monthly",
+                                        starts_on=timezone.localdate(), checklists=[checklist], engineers=[field],
+                                        needs_approval=True)
+        later = gated.rounds.order_by("due_on")[1]
+        start = datetime.combine(later.period_start, time(9), tzinfo=clock.SHANGHAI)
+        proposal = approvals.send_window(round=later, by=admin_user, version=later.version, starts_at=start,
+                                         ends_at=start + timedelta(hours=3), scope="清洁镜头")
+        gate_tokens["approval_token"].append(Token(approvals.approval_token(proposal), project.customer_id))
+        gate_tokens["invite_token"].append(Token(approvals.invite_token(round_), project.customer_id))
+        contact = customer_user_a if project == project_a else customer_user_b
+        gate_tokens["feed_token"].append(calendars.create_token(user=contact).key)  # plain: anyone holding it
     # (object in customer A / branch A's world, object in customer B / branch B's world)
     return {
+        **{key: tuple(rows) for key, rows in inspection_rows.items()},
+        **{key: tuple(rows) for key, rows in gate_tokens.items()},
+        ChecklistTemplate: (checklist, checklist),
+        **{key: tuple(rows) for key, rows in visit_rows.items()},
+        TrainingSession: tuple(sessions),
+        TrainingMaterial: tuple(materials),
+        HandoverItem: tuple(items),
+        "training_token": tuple(Token(feedback_token(session), session.customer_id) for session in sessions),
         RepairCase: repair_cases,
         Loan: loans,
         Part: (part, part),
@@ -178,6 +266,10 @@ def world(customer_user_a, customer_user_b, engineer, dispatcher, manager, gener
     }
 
 
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4"
+       b"\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+
+
 class Token(str):
     """A signed link's token, knowing the customer it was sent to (another customer's contact is refused)."""
 
@@ -189,13 +281,30 @@ class Token(str):
 
 REDIRECTS = {"landing",  # sends each role on to its own page (reports.views.landing_of)
              "service:search"}  # the top bar's search: on to the request found, or to the list (issue 21 §8)
-TOKEN_KEYS = {"service:confirm_incident_by_link": "incident_token"}  # else "token"
+TOKEN_KEYS = {"service:confirm_incident_by_link": "incident_token",
+              "training:feedback_by_link": "training_token"}  # else "token"
+
+TOKEN_KEYS["visits:survey_by_link"] = "survey_token"
+TOKEN_KEYS |= {"inspections:approval_by_link": "approval_token", "inspections:invite_by_link": "invite_token",
+               "inspections:calendar_feed": "feed_token", "inspections:report_by_link": "report_token"}
 
 
 def sees(user, obj) -> bool:
     """Independent statement of SEC-1 for the objects of the world fixture."""
     if isinstance(obj, str):  # a signed token: public
         return True
+    if isinstance(obj, (InspectionPlan, InspectionRound, Answer, ChecklistTemplate)):  # issue 23 §1, §3
+        if isinstance(obj, ChecklistTemplate):  # the company's own, shared by every branch: staff only
+            return not user.customer_id
+        row = obj.round if isinstance(obj, Answer) else obj
+        if user.customer_id:
+            return row.customer_id == user.customer_id
+        # the world's branch-A round is its engineer's (an engineer sees the rounds assigned to them)
+        return user.username in ("gm", "admin") or row.branch_id == user.branch_id
+    if isinstance(obj, (VisitSchedule, ReturnVisit, FollowUp, Survey)):  # issue 23 §7-§8: the columns of the row
+        if user.customer_id:
+            return obj.customer_id == user.customer_id
+        return user.username in ("gm", "admin") or obj.branch_id == user.branch_id
     if user.customer_id:
         customer = {Customer: lambda o: o.pk, Project: lambda o: o.customer_id, Device: lambda o: o.project.customer_id,
                     Milestone: lambda o: o.project.customer_id, DeadlineExtension: lambda o: o.milestone.project.customer_id,
@@ -204,7 +313,9 @@ def sees(user, obj) -> bool:
                     Attachment: lambda o: o.request.customer_id,
                     ServiceContract: lambda o: o.project.customer_id,
                     CoveragePeriod: lambda o: o.contract.project.customer_id,
-                    RepairCase: lambda o: o.customer_id, Loan: lambda o: o.case.customer_id}
+                    RepairCase: lambda o: o.customer_id, Loan: lambda o: o.case.customer_id,
+                    TrainingSession: lambda o: o.customer_id, TrainingMaterial: lambda o: o.session.customer_id,
+                    HandoverItem: lambda o: o.customer_id}
         return type(obj) in customer and customer[type(obj)](obj) == user.customer_id
     if user.username in ("gm", "admin") or type(obj) in (DeviceCategory, Manufacturer, WorkCalendar, CalendarDay,
                                                           SlaPolicy, Part):
@@ -218,7 +329,9 @@ def sees(user, obj) -> bool:
               RepairCase: lambda o: o.branch_id, Loan: lambda o: o.case.branch_id,
               Attachment: lambda o: o.request.branch_id, EscalationRule: lambda o: o.branch_id,
               Movement: lambda o: o.location.branch_id, StockSlot: lambda o: o.location.branch_id,
-              Location: lambda o: o.branch_id}
+              Location: lambda o: o.branch_id,
+              TrainingSession: lambda o: o.branch_id, TrainingMaterial: lambda o: o.session.branch_id,
+              HandoverItem: lambda o: o.branch_id}
     return branch[type(obj)](obj) == user.branch_id
 
 

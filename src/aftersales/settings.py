@@ -76,6 +76,9 @@ INSTALLED_APPS = [
     "aftersales.service",
     "aftersales.intake",
     "aftersales.repairs",
+    "aftersales.visits",
+    "aftersales.inspections",  # issue 23: INS-1, INS-3
+    "aftersales.training",  # issue 23 §9: TRN-1, TRN-2
     "aftersales.parts",
     "aftersales.billing",
     "aftersales.backups",
@@ -274,6 +277,11 @@ SPECTACULAR_SETTINGS = {
         "TargetKindEnum": "aftersales.service.models.TargetKind",  # an SLA policy's targets (api_config.TargetRuleIn)
         "RepairStateEnum": "aftersales.repairs.models.RepairState",  # issue 22 §2: repair cases
         "ReplacementSourceEnum": "aftersales.repairs.models.ReplacementSource",
+        "RoundStateEnum": "aftersales.inspections.models.RoundState",  # issue 23: inspections, training, visits
+        "TrainingSessionStateEnum": "aftersales.training.models.SessionState",
+        "TrainingKindEnum": "aftersales.training.models.SessionKind",
+        "VisitStateEnum": "aftersales.visits.models.VisitState",
+        "VisitKindEnum": "aftersales.visits.models.VisitKind",
     },
 }
 

@@ -14,10 +14,13 @@ from aftersales.customers.api import register as register_customers_api
 from aftersales.intake.api import register as register_intake_api
 from aftersales.reports import views as reports_views
 from aftersales.repairs.api import register as register_repairs_api
+from aftersales.inspections.api import register as register_inspections_api
 from aftersales.notify.api import register as register_notify_api
 from aftersales.parts.api import register as register_parts_api
 from aftersales.service.api import register as register_service_api
 from aftersales.service.api_config import register as register_config_api
+from aftersales.visits.api import register as register_visits_api
+from aftersales.training import api as training_api
 
 router = DefaultRouter()
 register_accounts_api(router)
@@ -30,6 +33,9 @@ register_intake_api(router)
 contracts_api.register(router)  # issue 22 §1: /api/contracts/…, /api/contract-periods/…
 register_parts_api(router)  # issue 22 §5: /api/parts/, /api/stock-locations/, /api/stock/, /api/stock-movements/
 register_repairs_api(router)
+register_visits_api(router)  # issue 23 §7-§8: /api/visits/, /api/visit-schedules/, /api/visit-follow-ups/, /api/surveys/
+register_inspections_api(router)  # issue 23: /api/checklists/, /api/inspection-plans/, /api/inspection-rounds/, …
+training_api.register(router)  # issue 23 §9: /api/training-sessions/, /api/handover-items/, /api/handover-projects/
 
 urlpatterns = [
     path("", reports_views.home, name="home"),
@@ -49,6 +55,9 @@ urlpatterns = [
     path("intake/", include("aftersales.intake.urls")),
     path("parts/", include("aftersales.parts.urls")),
     path("repairs/", include("aftersales.repairs.urls")),
+    path("visits/", include("aftersales.visits.urls")),
+    path("inspections/", include("aftersales.inspections.urls")),
+    path("training/", include("aftersales.training.urls")),  # issue 23 §9: TRN-1, TRN-2
     path("billing/", include("aftersales.billing.urls")),
     path("notifications/", include("aftersales.notify.urls")),
     path("admin/", admin.site.urls),

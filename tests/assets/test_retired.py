@@ -28,7 +28,7 @@ from ..conftest import api_as
 from ..factories import DeviceFactory, current_version
 
 LIST_QUERIES = 7  # session, user, permissions, count, page (project, category, manufacturer joined)…
-PAGE_QUERIES = 13  # the device with its replacement joined, repairs, coverage, audit: as a device in service
+PAGE_QUERIES = 14  # the device with its replacement joined, repairs, inspections, coverage, audit: as one in service
 MIGRATION = importlib.import_module("aftersales.assets.migrations.0002_retired_devices")
 
 

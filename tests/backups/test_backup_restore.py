@@ -100,7 +100,11 @@ def test_archive_holds_database_uploads_key_and_manifest(source):
     manifest = manifest_of(source["archive"])
     assert manifest["database"] == "sqlite" and manifest["format"] == 1 and manifest["version"]
     assert manifest["secret_key"] == "included"
-    assert set(manifest["files"]) == {"database/aftersales.sqlite3", f"media/{source['upload']}", "secret_key"}
+    # the database, the key, and every upload: the one added here and the demo's own (inspection photos …)
+    uploads = {f"media/{path.relative_to(source['dir'] / 'media').as_posix()}"
+               for path in (source["dir"] / "media").rglob("*") if path.is_file()}
+    assert f"media/{source['upload']}" in uploads
+    assert set(manifest["files"]) == {"database/aftersales.sqlite3", "secret_key"} | uploads
     assert manifest["files"][f"media/{source['upload']}"]["sha256"] == hashlib.sha256(ATTACHMENT).hexdigest()
     assert oct(source["archive"].stat().st_mode & 0o777) == "0o600"
 

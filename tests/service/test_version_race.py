@@ -7,10 +7,18 @@ import re
 import pytest
 from django.urls import reverse
 
+from aftersales.core import versioning
 from aftersales.core.errors import StaleObject
-from aftersales.service import timeline, verbs
+from aftersales.service import verbs
 from aftersales.service.models import (
-    EventKind, Pause, Priority, ServiceRequest, State, TimelineEvent, WorkOrder, WorkOrderState,
+    EventKind,
+    Pause,
+    Priority,
+    ServiceRequest,
+    State,
+    TimelineEvent,
+    WorkOrder,
+    WorkOrderState,
 )
 
 from ..conftest import api_as
@@ -138,7 +146,7 @@ def test_a_verb_without_a_version_it_saw_is_refused(frozen_clock, dispatcher, pr
     with pytest.raises(StaleObject):
         verbs.pause(request=request_obj, by=dispatcher, version=None, reason="等待业主")
     with pytest.raises(StaleObject):
-        timeline.claim_version(request_obj, None)
+        versioning.claim_version(request_obj, None)
     assert written(request_obj) == before
 
 

@@ -97,8 +97,63 @@ _REPAIRS = {
 for _role, _codes in _REPAIRS.items():
     ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], *_codes]
 
+# Issue 23 (INS-1, INS-3), inspections: engineers do the rounds assigned to them (and see only those); the desk and
+# managers plan them, oversee every round of their branch (override an approval with a reason, record why a round was
+# missed, reassign); managers revise the checklists; customers read their own projects' rounds.
+_INSPECTIONS_READ = ["inspections.view_inspectionplan", "inspections.view_inspectionround",
+                     "inspections.view_checklisttemplate"]
+_INSPECTIONS_DESK = [*_INSPECTIONS_READ, "inspections.manage_plans", "inspections.oversee_rounds"]
+_INSPECTIONS = {
+    ENGINEER: [*_INSPECTIONS_READ, "inspections.do_rounds"],
+    DISPATCHER: _INSPECTIONS_DESK,
+    DEPARTMENT_MANAGER: [*_INSPECTIONS_DESK, "inspections.manage_checklists"],
+    GENERAL_MANAGER: [*_INSPECTIONS_DESK, "inspections.manage_checklists"],
+    TECHNICAL_ADVISOR: _INSPECTIONS_READ,
+    CUSTOMER_USER: ["inspections.view_inspectionround"],
+}
+for _role, _codes in _INSPECTIONS.items():
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], *_codes]
+# Issue 23 §5, §6 (INS-4, INS-5): those who do or oversee rounds turn findings into requests or repair cases and issue
+# the round's report (the customer signs it on their screen); customers confirm their own reports in the portal.
+for _role in (ENGINEER, DISPATCHER, DEPARTMENT_MANAGER, GENERAL_MANAGER):
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], "inspections.handle_findings"]
+
+# Issue 23 §9 (TRN-1, TRN-2), training and handover: engineers, the desk and managers plan and record sessions (the
+# customer may sign on their screen) and the handover checklist; customers read their own and sign the feedback.
+_TRAINING_READ = ["training.view_trainingsession", "training.view_handoveritem"]
+_TRAINING_STAFF = [*_TRAINING_READ, "training.manage_training", "training.record_handover"]
+_TRAINING = {
+    ENGINEER: _TRAINING_STAFF,
+    LOGISTICS: _TRAINING_READ,
+    DISPATCHER: _TRAINING_STAFF,
+    DEPARTMENT_MANAGER: _TRAINING_STAFF,
+    GENERAL_MANAGER: _TRAINING_STAFF,
+    TECHNICAL_ADVISOR: _TRAINING_READ,
+    CUSTOMER_USER: [*_TRAINING_READ, "training.sign_training_feedback"],
+}
+for _role, _codes in _TRAINING.items():
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], *_codes]
+
+# Issue 23 §7-§8 (VIS-1, VIS-2), return visits and the system operation survey: the desk and managers plan visits and
+# schedules and send surveys; engineers record the visits they make, fill surveys in with the customer and work the
+# follow-ups; customers read their own visits, follow-ups and surveys, and answer their own survey.
+_VISITS_READ = ["visits.view_returnvisit", "visits.view_visitschedule", "visits.view_followup", "visits.view_survey"]
+_VISITS_FIELD = [*_VISITS_READ, "visits.record_visit", "visits.work_follow_up", "visits.answer_survey"]
+_VISITS_DESK = [*_VISITS_FIELD, "visits.plan_visit", "visits.send_survey"]
+_VISITS = {
+    ENGINEER: _VISITS_FIELD,
+    LOGISTICS: _VISITS_READ,
+    DISPATCHER: _VISITS_DESK,
+    DEPARTMENT_MANAGER: _VISITS_DESK,
+    GENERAL_MANAGER: _VISITS_DESK,
+    TECHNICAL_ADVISOR: _VISITS_READ,
+    CUSTOMER_USER: ["visits.view_returnvisit", "visits.view_followup", "visits.view_survey", "visits.answer_survey"],
+}
+for _role, _codes in _VISITS.items():
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], *_codes]
+
 ADMIN_APPS = ("accounts", "customers", "assets", "contracts", "service", "notify", "intake", "parts", "repairs", "billing",
-              "authtoken", "auditlog")
+              "authtoken", "auditlog", "visits", "inspections", "training")
 
 
 def sync_roles(app_config=None, using="default", **kwargs) -> None:

@@ -98,14 +98,11 @@ def write_sheet(owner: dict, *, day, device, coverage, movements, labour_minutes
 def reissue_for_work_order(work_order) -> ChargeSheet:
     """The sheet again, from the work order's current part lines (a part used on it later, through the parts API),
     in the caller's transaction — only while it awaits the customer's confirmation: what was confirmed is final."""
-    from aftersales.service.part_lines import lines_of
-
     must_await_confirmation(work_order, field="work_order", message=_(
         "The parts of a work order change only while it awaits the customer's confirmation: its charge sheet is "
         "final once confirmed."))
     exceptions = drop_sheet(ChargeSheet.objects.filter(work_order=work_order))
-    movements = [movement for movement in lines_of([work_order])[work_order.pk] if not movement.corrected]
-    return keep_exceptions(issue_for_work_order(work_order, movements), exceptions)
+    return keep_exceptions(issue_for_work_order(work_order, parts_used(work_order=work_order)), exceptions)
 
 
 def drop_sheet(sheets) -> list:
@@ -122,6 +119,14 @@ def keep_exceptions(sheet: ChargeSheet, exceptions) -> ChargeSheet:
     return sheet
 
 
+def parts_used(**job) -> list:
+    """The parts a job used (its "used" movements, oldest first), without those reversed since."""
+    from aftersales.parts.models import Movement, MovementKind
+
+    return list(Movement.objects.filter(kind=MovementKind.USED, reversed_by__isnull=True, **job)
+                .select_related("part").order_by("pk"))
+
+
 def repair_fault_day(case):
     return fault_day(case.service_request) if case.service_request_id else case.opened_at.astimezone(clock.SHANGHAI).date()
 
@@ -130,14 +135,11 @@ def issue_for_repair(case) -> ChargeSheet:
     """The sheet of a repair case, in the caller's transaction (the repair verb's): issued when its device is back in
     service or the case is cancelled, and issued again — keeping a manager's exceptions — when the case comes back
     to that point after more work, or when a part it used is reversed in the ledger while the case is still open."""
-    from aftersales.parts.models import Movement, MovementKind
-
     exceptions = drop_sheet(ChargeSheet.objects.filter(repair_case=case))
     day = repair_fault_day(case)
-    movements = list(Movement.objects.filter(repair_case=case, kind=MovementKind.USED, reversed_by__isnull=True)
-                     .select_related("part").order_by("pk"))
     return keep_exceptions(write_sheet({"repair_case": case}, day=day, device=case.device,
-                                       coverage=coverage_on(case.device, day), movements=movements), exceptions)
+                                       coverage=coverage_on(case.device, day),
+                                       movements=parts_used(repair_case=case)), exceptions)
 
 
 def reissue_for_repair(case) -> ChargeSheet | None:

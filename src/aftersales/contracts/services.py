@@ -8,16 +8,22 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.db import transaction
-from django.db.models import F
 from django.utils.translation import gettext as _
 
 from aftersales.core import clock
-from aftersales.core.errors import DomainError, IllegalTransition, StaleObject
+from aftersales.core.errors import DomainError, IllegalTransition
 from aftersales.core.plausible import implausible_message, is_plausible
+from aftersales.core.versioning import claim_version
 
 from .coverage import merge, periods_of, same_length
 from .models import (
-    MAX_NOTICE_DAYS, CoverageKind, CoveragePeriod, Renewal, ReplacementCoverage, ResponseTier, ServiceContract,
+    MAX_NOTICE_DAYS,
+    CoverageKind,
+    CoveragePeriod,
+    Renewal,
+    ReplacementCoverage,
+    ResponseTier,
+    ServiceContract,
 )
 
 CONTRACT_FIELDS = ("number", "signed_on", "amount", "notes", "renewal", "notice_days", "replacement")
@@ -26,13 +32,8 @@ COVERS = ("covers_parts", "covers_labour", "covers_onsite", "response_tier")
 
 # ---------------------------------------------------------------------------------------------------------- checks
 
-def _claim(obj, version: int | None) -> None:
-    """Compare-and-set on the version the caller saw (and the edit time the pages compare)."""
-    now = clock.now()
-    if version is None or not type(obj).objects.filter(pk=obj.pk, version=version).update(
-            version=F("version") + 1, updated_at=now):
-        raise StaleObject()
-    obj.version, obj.updated_at = version + 1, now
+def _claim(obj, version) -> None:
+    claim_version(obj, version, touch=True)
 
 
 def _locked(contract: ServiceContract) -> ServiceContract:

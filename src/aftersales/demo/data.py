@@ -15,6 +15,9 @@ from aftersales.contracts import demo as contracts_demo
 from aftersales.customers.models import Customer, Milestone, MilestoneKind, Project
 from aftersales.parts import demo as parts_demo
 from aftersales.repairs import demo as repairs_demo
+from aftersales.inspections import demo as inspections_demo
+from aftersales.visits import demo as visits_demo
+from aftersales.training import demo as training_demo
 
 DEMO_PASSWORD = "demo-pass-2026"
 
@@ -144,6 +147,9 @@ def load(*, devices: int = 500, seed: int = 2026) -> dict:
     contracts = contracts_demo.load()  # issue 22 §1: maintenance contracts, one renewed tacitly, one ending soon
     billing_demo.load(contracts.get("expired_device"))  # issue 22 §6: a charge sheet of a device out of coverage
     repairs_demo.load()  # issue 22 §2-§4: repair cases, RMAs, loans, replacements
+    inspections_demo.load()  # issue 23 §1, §3: checklists, plans and a year of inspection rounds
+    visits_demo.load()  # issue 23 §7-§8: return visits (done, planned, overdue), follow-ups, surveys
+    training_demo.load()  # issue 23 §9: trainings planned, held awaiting feedback, signed; handover checklists
     return {"created": True, "logins": logins, "devices": len(rows), "projects": len(projects)}
 
 

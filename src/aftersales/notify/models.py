@@ -38,6 +38,8 @@ EVENT_LABELS = {
     "incident_report_answered": _("Incident report answered"),
     "request_mail": _("Mail on a request"),
     "inspection_notice": _("Inspection notice"),  # 巡检通知
+    "inspection_finding": _("Inspection finding"),  # 巡检发现问题
+    "inspection_report": _("Inspection report"),  # 巡检报告
     "survey_invitation": _("Survey invitation"),  # 回访邀请
     "robot_test": _("Test message"),  # 测试消息
     "coverage_ending": _("Warranty or contract ending"),  # 保修/维保到期提醒

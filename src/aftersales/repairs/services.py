@@ -10,7 +10,6 @@ import re
 from datetime import date, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils.translation import gettext as _
 
 from aftersales.assets.models import Device, new_label_code
@@ -18,9 +17,10 @@ from aftersales.assets.services import retire as retire_device
 from aftersales.billing import services as billing_services
 from aftersales.contracts.services import cover_replacement
 from aftersales.core import clock
-from aftersales.core.errors import DomainError, IllegalTransition, StaleObject
+from aftersales.core.errors import DomainError, IllegalTransition
 from aftersales.core.plausible import implausible_message, is_plausible
 from aftersales.core.request_context import request_context
+from aftersales.core.versioning import claim_version
 from aftersales.intake.alarms.replacing import follow_replacement
 from aftersales.parts import selectors as parts_selectors
 from aftersales.parts import services as parts_services
@@ -61,12 +61,6 @@ class UnitOnLoan(Conflict):
 def lock_case(case) -> RepairCase:
     return RepairCase.objects.select_for_update().get(pk=case.pk)
 
-
-def claim_version(obj, expected) -> None:
-    """Compare-and-set: the first writer wins, the second gets a 409 (StaleObject) and writes nothing."""
-    if expected is None or not type(obj).objects.filter(pk=obj.pk, version=expected).update(version=F("version") + 1):
-        raise StaleObject()
-    obj.version = expected + 1
 
 
 def record(case, kind, *, actor, at, note="", from_state="", to_state="", **data) -> RepairStep:

@@ -22,13 +22,20 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
 from aftersales.core.errors import DomainError, StaleObject
+from aftersales.core.versioning import claim_version
 
 from . import clock
 from .models import (
-    OPEN_STATES, Priority, ProjectPolicy, ServiceRequest, SlaPolicy, SlaTargetRule, TargetKind, TargetStart,
+    OPEN_STATES,
+    Priority,
+    ProjectPolicy,
+    ServiceRequest,
+    SlaPolicy,
+    SlaTargetRule,
+    TargetKind,
+    TargetStart,
     WorkCalendar,
 )
-from .timeline import claim_version
 
 MAX_TARGET_MINUTES = 90 * 24 * 60  # a promise beyond 90 days (of service time) is a typing error, not a contract
 MAX_NAME_LENGTH = 100

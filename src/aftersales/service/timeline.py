@@ -9,7 +9,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from aftersales.core import clock
-from aftersales.core.errors import IllegalTransition, StaleObject
+from aftersales.core.errors import IllegalTransition
 from aftersales.core.history import related_names, shown_value
 from aftersales.core.request_context import request_context
 
@@ -58,12 +58,6 @@ def lock_request(request) -> ServiceRequest:
     locked.audit_baseline = snapshot(locked)
     return locked
 
-
-def claim_version(obj, expected: int) -> None:
-    """Compare-and-set on the locked row: the first writer wins, the second gets a 409 (StaleObject)."""
-    if expected is None or not type(obj).objects.filter(pk=obj.pk, version=expected).update(version=F("version") + 1):
-        raise StaleObject()
-    obj.version = expected + 1
 
 
 def bump_version(obj) -> None:

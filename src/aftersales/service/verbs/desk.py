@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from aftersales.core import clock
 from aftersales.core.errors import DomainError
+from aftersales.core.versioning import claim_version
 
 from .. import actions, attachments, notices, part_lines
 from ..clock import meet, recompute, rules_for, start_targets
@@ -20,7 +21,7 @@ from ..models import (
     TargetStart,
     Visit,
 )
-from ..timeline import claim_version, lock_request, move, record
+from ..timeline import lock_request, move, record
 
 
 def _locked_at(request, version: int, action: str) -> ServiceRequest:

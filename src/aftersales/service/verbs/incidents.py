@@ -6,10 +6,11 @@ from django.utils.translation import gettext as _
 
 from aftersales.core import clock
 from aftersales.core.errors import DomainError, IllegalTransition, StaleObject
+from aftersales.core.versioning import claim_version
 
 from .. import notices
 from ..models import EventKind, IncidentReport, WorkOrderState
-from ..timeline import changes_since, claim_version, record, snapshot
+from ..timeline import changes_since, record, snapshot
 
 INCIDENT_FIELDS = ("cause", "impact", "timeline", "fix", "prevention")
 

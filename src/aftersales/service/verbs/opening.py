@@ -25,9 +25,12 @@ from ..timeline import creation_changes, record
 
 def open_request(*, by, project, priority: str, channel: str, title: str, description: str, business_impact: str = "",
                  devices=(), reporter=None, reporter_name: str = "", reporter_phone: str = "",
-                 customer_rank: int | None = None, reporter_verified: bool = True, uploads=()) -> ServiceRequest:
-    """Open a request; its reply and resolution clocks start now. `by` opened it (None: the system), `reporter`
-    reported it (default: `by`); `uploads` are stored with it, all or nothing.
+                 customer_rank: int | None = None, reporter_verified: bool = True, uploads=(),
+                 reported_at=None) -> ServiceRequest:
+    """Open a request; its reply and resolution clocks start now, or at `reported_at` when the problem was found
+    earlier by our own side (an inspection finding, issue 23 §5: the clock starts at the finding; never later than
+    now). `by` opened it (None: the system), `reporter` reported it (default: `by`); `uploads` are stored with it,
+    all or nothing.
 
     Nothing is paused or fired yet, so the due times are computed before the row is written, and the row is
     written once. Everything that reads no rows is done before the transaction starts: on SQLite the transaction
@@ -46,7 +49,9 @@ def open_request(*, by, project, priority: str, channel: str, title: str, descri
     policy = policy_for(project)
     calendar = service_calendar(policy.calendar)
     targets = []
-    for rule, started in starting(policy, priority, onsite=False, event=TargetStart.CREATED, at=now, created_at=now):
+    clock_from = min(reported_at, now) if reported_at is not None else now
+    for rule, started in starting(policy, priority, onsite=False, event=TargetStart.CREATED, at=clock_from,
+                                  created_at=clock_from):
         due, warn = sla.target_times(started, rule.minutes, calendar, (), policy.warn_at_percent / 100)
         targets.append(Target(kind=rule.kind, minutes=rule.minutes, started_at=started, due_at=due.at, warn_at=warn.at,
                               provisional=due.provisional))

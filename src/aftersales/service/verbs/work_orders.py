@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from aftersales.core import clock
 from aftersales.core.errors import DomainError, IllegalTransition
+from aftersales.core.versioning import claim_version
 
 from .. import attachments, notices, part_lines
 from ..actions import check as check_allowed
@@ -21,7 +22,6 @@ from ..models import (
 )
 from ..timeline import (
     changes_since,
-    claim_version,
     lock_request,
     move,
     record,
