@@ -3,6 +3,8 @@ the desk of the case's branch is told, and for a loan the customer's contacts to
 every week until it is back. Each reminder is keyed by (row, due date, week overdue), so it fires once however often
 the job runs and on however many workers, and a new due date (an extended loan, a corrected RMA) brings its own."""
 
+from collections import defaultdict
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import translation
@@ -21,14 +23,19 @@ def week_overdue(due, today) -> int:
     return (today - due).days // REMIND_EVERY_DAYS  # 0 on days 1-7 overdue, 1 on days 8-14 …
 
 
-def customer_users(customer_id) -> list:
-    return list(get_user_model().objects.filter(customer_id=customer_id, is_active=True).order_by("pk"))
+def customer_users(customer_ids) -> dict[int, list]:
+    """The active users of each customer, in one query for all of them."""
+    users = defaultdict(list)
+    for user in get_user_model().objects.filter(customer_id__in=customer_ids, is_active=True).order_by("pk"):
+        users[user.customer_id].append(user)
+    return users
 
 
 def messages_due(today) -> list:
     messages = []
-    loans = (Loan.objects.filter(returned_at__isnull=True, due_back_on__lt=today)
-             .select_related("case__device").order_by("due_back_on", "pk"))
+    loans = list(Loan.objects.filter(returned_at__isnull=True, due_back_on__lt=today)
+                 .select_related("case__device").order_by("due_back_on", "pk"))
+    contacts = customer_users({loan.case.customer_id for loan in loans})
     for loan in loans:
         case = loan.case
         subject = _("%(number)s: the spare unit %(serial)s was due back on %(due)s") % {
@@ -38,7 +45,7 @@ def messages_due(today) -> list:
             "days": (today - loan.due_back_on).days}
         messages.append(notify.Message(
             event="loan_overdue", about=case, subject=subject, body=body, url=loan.get_absolute_url(),
-            recipients=notices.desk(case) + customer_users(case.customer_id),
+            recipients=notices.desk(case) + contacts[case.customer_id],
             dedupe_key=f"loan-overdue-{loan.pk}-{loan.due_back_on}-{week_overdue(loan.due_back_on, today)}"))
     rmas = (VendorRma.objects.filter(returned_on__isnull=True, expected_back_on__lt=today)
             .select_related("case__device").order_by("expected_back_on", "pk"))
