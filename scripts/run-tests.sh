@@ -1,6 +1,6 @@
 #!/bin/sh
 # The whole suite, on every database named in TEST_DB (default: sqlite postgres). Extra arguments go to pytest.
-# Installs what the tests need from Debian (PostgreSQL, chromium, CJK fonts) when missing, as root.
+# Installs what the tests need from Debian (PostgreSQL, chromium, CJK fonts, Pango, poppler) when missing, as root.
 # The PostgreSQL pass starts a throwaway cluster on a free port of 127.0.0.1 (or AFTERSALES_TEST_PGPORT)
 # and always stops and removes it, whatever happens to the tests.
 set -eu
@@ -23,6 +23,10 @@ need=""
 [ -x /usr/bin/chromium ] || need="$need chromium"            # the browser tests launch /usr/bin/chromium
 installed fonts-noto-cjk || need="$need fonts-noto-cjk"      # without it Chinese renders as tofu in screenshots
 installed libatomic1 || need="$need libatomic1"              # Playwright's bundled node driver links it; chromium doesn't pull it in
+installed poppler-utils || need="$need poppler-utils"        # the PDF tests read text (pdftotext) and draw pages (pdftoppm)
+for lib in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0; do  # WeasyPrint's system libraries (the PDF forms)
+  installed $lib || need="$need $lib"
+done
 case " $TEST_DB " in *" postgres "*) ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$need postgresql" ;; esac
 if [ -n "$need" ]; then
   echo "== installing Debian packages:$need"

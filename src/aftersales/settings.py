@@ -82,6 +82,8 @@ INSTALLED_APPS = [
     "aftersales.parts",
     "aftersales.billing",
     "aftersales.backups",
+    "aftersales.printing",  # issue 24 §3: RPT-2, the printable forms
+    "aftersales.proof",  # issue 24 §4: the monthly proof-of-service report
     "aftersales.reports",
     "aftersales.demo",
 ]
@@ -340,6 +342,9 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
         # huey's run_huey adds its own handler to a "huey" logger that has none: every worker line came out twice
         "huey": {"handlers": ["console"], "propagate": False},
+        # WeasyPrint narrates every step of every PDF at INFO; its warnings still come through
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 

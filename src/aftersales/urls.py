@@ -60,6 +60,9 @@ urlpatterns = [
     path("training/", include("aftersales.training.urls")),  # issue 23 §9: TRN-1, TRN-2
     path("billing/", include("aftersales.billing.urls")),
     path("notifications/", include("aftersales.notify.urls")),
+    path("reports/", include("aftersales.reports.urls")),  # issue 24: RPT-1
+    path("print/", include("aftersales.printing.urls")),  # issue 24: RPT-2
+    path("proof/", include("aftersales.proof.urls")),  # issue 24 §4
     path("admin/", admin.site.urls),
     # CUS-4: covered on day D? Beside the device's own routes (the contracts app answers it).
     path("api/devices/<id:pk>/coverage/", contracts_api.DeviceCoverageView.as_view(), name="device-coverage"),
