@@ -17,6 +17,7 @@ $(VENV)/.installed: pyproject.toml requirements.txt
 	touch $@
 
 demo: install
+	sh scripts/pdf-libraries.sh
 	$(BIN)/aftersales demo --port $(PORT)
 
 test: install
