@@ -21,6 +21,7 @@ from django.utils import timezone
 from aftersales.accounts import roles
 from aftersales.accounts.models import Branch, OnCallShift, User
 from aftersales.assets.models import Device, DeviceCategory, Manufacturer
+from aftersales.billing.services import issue_for_repair
 from aftersales.contracts import services as contracts
 from aftersales.contracts.models import CoveragePeriod, ServiceContract
 from aftersales.customers.models import Customer, DeadlineExtension, Milestone, Project
@@ -32,6 +33,9 @@ from aftersales.inspections import services as inspections
 from aftersales.inspections.models import Answer, ChecklistTemplate, InspectionPlan, InspectionRound
 from aftersales.intake.models import AlarmEvent, AlarmOutcome, InboundMail, IntegrationKey, MailState
 from aftersales.parts import services as parts
+from aftersales.proof import facts as proof_facts
+from aftersales.proof.models import MonthlyReport
+from aftersales.service.reports import Period
 from aftersales.parts.models import Location, Movement, Part, StockSlot
 from aftersales.repairs import services as repairs
 from aftersales.repairs.models import Loan, RepairCase
@@ -62,8 +66,10 @@ PUBLIC = PUBLIC | {"visits:survey_by_link"}  # issue 23 §8: the survey's no-acc
 PUBLIC = PUBLIC | {"inspections:approval_by_link", "inspections:invite_by_link", "inspections:calendar_feed"}
 PUBLIC = PUBLIC | {"inspections:report_by_link"}  # issue 23 §6: the inspection report's confirmation link
 STAFF_ONLY = {"accounts:two_factor"}
+STAFF_ONLY |= {"reports:report_costs"}  # issue 24 §2: our repair cost is not the customer's business
 NOTHING_OWED_REDIRECTS = {"accounts:two_factor_verify"}
 POST_ONLY = {"logout", "set_language", "api-token"}
+POST_ONLY |= {"proof:generate", "proof:regenerate"}  # issue 24 §4: staff's buttons on the report pages
 # Public pages reached from a printed label: the scan page shows a public form (or sends a user who may
 # report on the device to the portal); the follow page knows only its own request's token, and the walk's
 # token (a work order's) is not one: 404.
@@ -151,6 +157,8 @@ def world(customer_user_a, customer_user_b, engineer, dispatcher, manager, gener
     repair_cases = tuple(repairs.open_case(by=admin_user, device=device, fault="无图像") for device in (device_a, device_b))
     loans = tuple(repairs.lend_unit(case=case, by=admin_user, version=case.version, unit_serial=f"WALK-{case.pk}",
                                     unit_model="备用机", due_back_on=timezone.localdate()) for case in repair_cases)
+    for case in repair_cases:  # issue 24 §3: each case's charge sheet, so its printable form exists
+        issue_for_repair(case)
     # issue 22 §1: a maintenance contract of each world's project, with its first period
     service_contracts = tuple(contracts.create_contract(by=admin_user, project=project, number=f"WB-WALK-{project.pk}",
                                                         starts_on=date(2026, 1, 1), ends_on=date(2026, 12, 31))
@@ -216,8 +224,16 @@ def world(customer_user_a, customer_user_b, engineer, dispatcher, manager, gener
         gate_tokens["invite_token"].append(Token(approvals.invite_token(round_), project.customer_id))
         contact = customer_user_a if project == project_a else customer_user_b
         gate_tokens["feed_token"].append(calendars.create_token(user=contact).key)  # plain: anyone holding it
+    # issue 24 §4: each customer's monthly report (its facts built with its contact's scope; a stand-in PDF)
+    this_month = Period.containing(timezone.localdate())  # the world's rows: every section has some to link
+    monthly = tuple(MonthlyReport.objects.create(
+        customer=contact.customer, year=this_month.start.year, month=this_month.start.month,
+        generated_at=timezone.now(), scope_user=contact,
+        facts=proof_facts.build(contact.customer, this_month, contact), digest="0" * 64,
+        pdf=ContentFile(b"%PDF-1.4 walk", name="walk.pdf")) for contact in (customer_user_a, customer_user_b))
     # (object in customer A / branch A's world, object in customer B / branch B's world)
     return {
+        MonthlyReport: monthly,
         **{key: tuple(rows) for key, rows in inspection_rows.items()},
         **{key: tuple(rows) for key, rows in gate_tokens.items()},
         ChecklistTemplate: (checklist, checklist),
@@ -315,7 +331,7 @@ def sees(user, obj) -> bool:
                     CoveragePeriod: lambda o: o.contract.project.customer_id,
                     RepairCase: lambda o: o.customer_id, Loan: lambda o: o.case.customer_id,
                     TrainingSession: lambda o: o.customer_id, TrainingMaterial: lambda o: o.session.customer_id,
-                    HandoverItem: lambda o: o.customer_id}
+                    HandoverItem: lambda o: o.customer_id, MonthlyReport: lambda o: o.customer_id}
         return type(obj) in customer and customer[type(obj)](obj) == user.customer_id
     if user.username in ("gm", "admin") or type(obj) in (DeviceCategory, Manufacturer, WorkCalendar, CalendarDay,
                                                           SlaPolicy, Part):
@@ -331,7 +347,7 @@ def sees(user, obj) -> bool:
               Movement: lambda o: o.location.branch_id, StockSlot: lambda o: o.location.branch_id,
               Location: lambda o: o.branch_id,
               TrainingSession: lambda o: o.branch_id, TrainingMaterial: lambda o: o.session.branch_id,
-              HandoverItem: lambda o: o.branch_id}
+              HandoverItem: lambda o: o.branch_id, MonthlyReport: lambda o: o.customer.branch_id}
     return branch[type(obj)](obj) == user.branch_id
 
 
@@ -345,6 +361,9 @@ def cases(world):
             continue
         if params == ["uidb64", "token"]:  # a password reset link: a wrong one shows "this link no longer works"
             yield name, reverse(name, kwargs={"uidb64": "MQ", "token": "wrong-token"}), None, view_class, pattern
+            continue
+        if params == ["figure"]:  # issue 24 §2: the rows behind a report's number (every figure is scoped)
+            yield name, reverse(name, kwargs={"figure": "escalations"}), None, view_class, pattern
             continue
         assert params in (["pk"], ["token"], ["code"]), f"{name}: teach test_url_walk how to fill {params}"
         key = TOKEN_KEYS.get(name, params[0]) if params != ["pk"] else model

@@ -329,6 +329,8 @@ AFTERSALES_SMS_ALIYUN_TEMPLATE_CODE = os.environ.get("AFTERSALES_SMS_ALIYUN_TEMP
 AFTERSALES_SMS_ALIYUN_TEMPLATE_PARAM = os.environ.get("AFTERSALES_SMS_ALIYUN_TEMPLATE_PARAM", "content")  # ${content}
 
 SERVICE_HOTLINE = os.environ.get("AFTERSALES_HOTLINE", "400-000-0000")
+# The integrator's registered name, at the top of every printed form (printing/); the serving branch follows it.
+COMPANY_NAME = os.environ.get("AFTERSALES_COMPANY_NAME", "").strip()
 
 LOGGING = {
     "version": 1,

@@ -18,6 +18,12 @@ def text_of(content: bytes) -> str:
     return _run("pdftotext", "-layout", "-enc", "UTF-8", content=content).decode("utf-8")
 
 
+def text_of_page(content: bytes, number: int) -> str:
+    """The text of page `number` (1-based) alone (pdftotext -f N -l N -layout)."""
+    return _run("pdftotext", "-f", str(number), "-l", str(number), "-layout", "-enc", "UTF-8",
+                content=content).decode("utf-8")
+
+
 def page_count(content: bytes) -> int:
     info = _run("pdfinfo", content=content).decode("utf-8")
     return int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))

@@ -51,3 +51,11 @@ def test_a_form_renders_fast_and_draws(tmp_path):
     assert time.perf_counter() - started < 2
     pages = png_pages(rendered.content, tmp_path)
     assert len(pages) == 1 and pages[0].stat().st_size > 5_000
+
+
+def test_a_character_the_shipped_font_lacks_is_named_loudly(caplog):
+    assert pdf.missing_glyphs("市第一人民医院 ■□×—·（）") == ""  # GB2312 and the forms' own marks
+    assert pdf.missing_glyphs("张䶮 𠀀") == "䶮𠀀"  # a rare name: outside GB2312
+    with caplog.at_level("WARNING", logger="aftersales.printing.pdf"):
+        pdf.render("sample_form.html", {}, facts={**FACTS, "customer": "王䶮"}, filename="rare.pdf")
+    assert "䶮" in caplog.text

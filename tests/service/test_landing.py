@@ -9,7 +9,7 @@ from ..factories import current_version
 
 
 @pytest.mark.parametrize("role, landing", [
-    ("engineer", "service:my_work"), ("dispatcher", "service:desk"), ("customer_user_a", "service:request_list"),
+    ("engineer", "service:my_work"), ("dispatcher", "service:desk"), ("customer_user_a", "home"),  # issue 24 §1
     ("manager", "home"), ("general_manager", "home"), ("admin_user", "home"),
 ])
 def test_the_login_lands_each_role_where_it_works(client, request, role, landing):

@@ -152,8 +152,18 @@ _VISITS = {
 for _role, _codes in _VISITS.items():
     ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], *_codes]
 
+# Issue 24 §4, the monthly proof of service: everyone reads the reports in their scope (a customer's contacts their
+# own); the desk and managers regenerate a month (a new version, the old kept).
+for _role in (ENGINEER, LOGISTICS, DISPATCHER, DEPARTMENT_MANAGER, GENERAL_MANAGER, TECHNICAL_ADVISOR, CUSTOMER_USER):
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], "proof.view_monthlyreport"]
+for _role in (DISPATCHER, DEPARTMENT_MANAGER, GENERAL_MANAGER):
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], "proof.regenerate_monthlyreport"]
+# Issue 24 §2 (RPT-1): the reports and their exports: managers, and customers' users (their own data only).
+for _role in (DEPARTMENT_MANAGER, GENERAL_MANAGER, CUSTOMER_USER):
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], "reports.view_reports"]
+
 ADMIN_APPS = ("accounts", "customers", "assets", "contracts", "service", "notify", "intake", "parts", "repairs", "billing",
-              "authtoken", "auditlog", "visits", "inspections", "training")
+              "authtoken", "auditlog", "visits", "inspections", "training", "proof", "reports")
 
 
 def sync_roles(app_config=None, using="default", **kwargs) -> None:

@@ -18,6 +18,7 @@ from aftersales.repairs import demo as repairs_demo
 from aftersales.inspections import demo as inspections_demo
 from aftersales.visits import demo as visits_demo
 from aftersales.training import demo as training_demo
+from aftersales.proof import demo as proof_demo
 
 DEMO_PASSWORD = "demo-pass-2026"
 
@@ -150,6 +151,7 @@ def load(*, devices: int = 500, seed: int = 2026) -> dict:
     inspections_demo.load()  # issue 23 §1, §3: checklists, plans and a year of inspection rounds
     visits_demo.load()  # issue 23 §7-§8: return visits (done, planned, overdue), follow-ups, surveys
     training_demo.load()  # issue 23 §9: trainings planned, held awaiting feedback, signed; handover checklists
+    proof_demo.load()  # issue 24 §4: last month's proof-of-service report of each customer (about a second each)
     return {"created": True, "logins": logins, "devices": len(rows), "projects": len(projects)}
 
 
@@ -177,6 +179,14 @@ def _service_requests(projects) -> None:
                                          actions="开启硬件解码,升级客户端", minutes_spent=40, result="solved")
     verbs.confirm_work_order(work_order=work_order, version=work_order.version, by=people["customer"], via="portal",
                              satisfaction=5, comment="处理及时")
+    # SRQ-8 (issue 24 §3): its incident report, confirmed by the customer in the portal (the printable 事故报告)
+    report = verbs.save_incident_report(
+        request=closed, by=engineer, version=None, cause="客户端未开启硬件解码,1080P 多路回放占满 CPU",
+        impact="二楼监控室回放卡顿约 3 小时,实时预览不受影响", fix="开启硬件解码,升级客户端至 V3.2",
+        timeline="09:10 客户来电报修\n09:25 远程登录检查\n10:05 开启硬件解码并升级客户端\n10:20 客户确认恢复",
+        prevention="新装客户端统一开启硬件解码;巡检时检查客户端版本")
+    report = verbs.submit_incident_report(report=report, by=engineer, version=report.version)
+    verbs.answer_incident_report(report=report, by=people["customer"], version=report.version, accept=True, via="portal")
     awaiting = open_(first, "general", "门禁读卡器不识别", "东门门禁读卡器刷卡无反应")
     verbs.reply(request=awaiting, version=seen(awaiting), by=desk, mode="onsite", plan="工程师上门更换读卡器")
     verbs.dispatch(request=awaiting, version=seen(awaiting), by=desk, engineer=people["engineer2"])

@@ -46,6 +46,7 @@ EVENT_LABELS = {
     "low_stock": _("Low stock"),  # 库存不足 (parts/services.py)
     "loan_overdue": _("Spare unit overdue"),  # 备用机超期未还 (repairs/reminders.py)
     "rma_overdue": _("RMA overdue"),  # 返厂超期未回
+    "monthly_report": _("Monthly service report"),  # 月度服务报告 (proof/services.py)
 }
 
 

@@ -7,11 +7,14 @@ the PDF as an attached JSON file (PDF/A-3b), the evidence behind every figure on
 
 The font is a pre-cut subset of Noto Sans CJK SC (fonts/, scripts/make_cjk_subset.py): GB2312 and the
 product's own strings, about 8,000 glyphs, so WeasyPrint's own subsetting stays fast (Kozea/WeasyPrint
-#2120). A name with a rarer character falls back to the system's Noto Sans CJK SC when that is installed.
+#2120). A name with a rarer character falls back to the system's Noto Sans CJK SC when that is installed; each
+such character is logged as a warning (`missing_glyphs`), so a form that would print empty boxes on a machine without
+that font is never silent about it (lessons.md #12).
 """
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -21,6 +24,7 @@ from django.utils import translation
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 EVIDENCE_NAME = "evidence.json"
+log = logging.getLogger(__name__)
 
 
 class RendererUnavailable(RuntimeError):
@@ -59,6 +63,20 @@ def _engine():
     return weasyprint, fonts, stylesheet
 
 
+@cache
+def shipped_characters() -> frozenset[int]:
+    """The code points the shipped font draws (its cmap; fontTools comes with WeasyPrint)."""
+    from fontTools.ttLib import TTFont
+
+    return frozenset(TTFont(FONT_DIR / "AftersalesSansSC-Regular.otf", lazy=True).getBestCmap())
+
+
+def missing_glyphs(text: str) -> str:
+    """The characters of `text` the shipped font cannot draw (besides white space), in order of appearance."""
+    drawn = shipped_characters()
+    return "".join(dict.fromkeys(char for char in text if not char.isspace() and ord(char) not in drawn))
+
+
 def renderer_available() -> bool:
     try:
         _engine()
@@ -71,6 +89,10 @@ def render(template_name: str, context: dict, *, facts: dict, filename: str, att
     """The PDF of one form, in Chinese whatever language the request came in (the paper it replaces is)."""
     weasyprint, fonts, stylesheet = _engine()
     digest = digest_of(facts)
+    missing = missing_glyphs(json.dumps(facts, ensure_ascii=False, default=str))
+    if missing:
+        log.warning("Form %s: the shipped font has no glyph for %r; the system's Noto Sans CJK SC draws them if "
+                    "installed, else they print as empty boxes", filename, missing)
     with translation.override("zh-hans"):
         html = render_to_string(template_name, {**context, "facts": facts, "digest": digest})
     options = {}

@@ -1,4 +1,4 @@
-"""GET /api/reports/sla-compliance/: the SLA compliance summary (service/reports.py) over the API.
+"""GET /api/reports/sla-compliance/: the SLA compliance summary (reports/figures.py: sla_compliance) over the API.
 
     ?month=2026-03          one local month (Asia/Shanghai, half-open); default: the current month
     ?year=2026              a whole local year instead
@@ -8,15 +8,19 @@
 import re
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_serializer,
+)
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from aftersales.core import clock
-from aftersales.core.plausible import implausible_year_message, plausible_year
 from aftersales.core.api_base import AuditActorMixin
+from aftersales.core.plausible import implausible_year_message, plausible_year
 from aftersales.core.rows import row_id
 
 from . import reports
@@ -35,7 +39,12 @@ class ComplianceRowOut(serializers.Serializer):
     priority = serializers.CharField()
     met = serializers.IntegerField(help_text="Met in time.")
     missed = serializers.IntegerField(help_text="Breached, or met after the due time.")
-    undecided = serializers.IntegerField(help_text="Still running, not started, or cancelled before meeting it.")
+    n = serializers.IntegerField(help_text="Requests of the priority opened in the period.")
+    undecided = serializers.IntegerField(help_text="Applicable and still running.")
+    not_applicable = serializers.IntegerField(
+        help_text="No such target on the request (no rule, an on-site target of a remote request), or cancelled "
+                  "while it was running.")
+    paused_seconds = serializers.IntegerField(help_text="Paused time of the requests the target applies to.")
     met_percent = serializers.FloatField(allow_null=True, help_text="met / (met + missed) × 100: of the decided targets.")
     median_minutes = serializers.FloatField(allow_null=True, help_text="Start to meeting, over every met target (late ones included).")
     p90_minutes = serializers.FloatField(allow_null=True, help_text="Nearest-rank 90th percentile of the same.")
@@ -88,5 +97,61 @@ class ComplianceViewSet(AuditActorMixin, viewsets.ViewSet):
                          "basis": "targets of the requests opened in the period", "rows": rows})
 
 
+class CanViewReports(BasePermission):
+    def has_permission(self, request, view):
+        return bool(request.user and request.user.is_authenticated and request.user.has_perm(FIGURES_PERMISSION))
+
+
+FIGURES_PERMISSION = "reports.view_reports"
+FIGURE_NAMES = ["sla_compliance", "escalations", "satisfaction", "inspection_completion", "expiries",
+                "failures_by_model", "warranty_costs"]
+
+
+@extend_schema_serializer(many=False)  # one object, although DRF names the route's action `list`
+class FiguresOut(serializers.Serializer):
+    figure = serializers.CharField()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField(help_text="Exclusive.")
+    result = serializers.JSONField(help_text="The figure as reports/figures.py computes it (see its docstrings).")
+
+
+class FiguresViewSet(AuditActorMixin, viewsets.ViewSet):
+    """GET /api/reports/figures/?figure=<name>&month=YYYY-MM (or date_from & date_to) & customer, project, branch,
+    engineer, priority, device_model, within: one report figure (RPT-1), scoped like the report pages."""
+
+    permission_classes = [CanViewReports]
+    permission_required = FIGURES_PERMISSION  # read by the URL walk
+
+    @extend_schema(
+        parameters=[OpenApiParameter("figure", str, enum=FIGURE_NAMES),
+                    OpenApiParameter("month", str, description="YYYY-MM (local month)", pattern=r"^\d{4}-\d{2}$"),
+                    OpenApiParameter("date_from", str, description="YYYY-MM-DD, with date_to (inclusive)"),
+                    OpenApiParameter("date_to", str), OpenApiParameter("customer", int),
+                    OpenApiParameter("project", int), OpenApiParameter("branch", int),
+                    OpenApiParameter("engineer", int), OpenApiParameter("priority", str),
+                    OpenApiParameter("device_model", str), OpenApiParameter("within", int)],
+        responses={200: FiguresOut},
+    )
+    def list(self, request):
+        from aftersales.reports import figures
+        from aftersales.reports.report_views import ReportFilterForm
+
+        name = request.query_params.get("figure", "sla_compliance").strip()
+        # the same rule as the pages: a customer never sees our repair costs
+        if name not in FIGURE_NAMES or (request.user.customer_id and name == "warranty_costs"):
+            raise ValidationError({"figure": [_("Choose one of: %(names)s.") % {"names": ", ".join(FIGURE_NAMES)}]})
+        form = ReportFilterForm(request.query_params, user=request.user)
+        if not form.is_valid():
+            raise ValidationError({field: [str(e) for e in errors] for field, errors in form.errors.items()})
+        filters = form.filters()
+        if name == "expiries":
+            result = figures.expiries(request.user, clock.today(), form.within_days(), filters)
+        else:
+            result = getattr(figures, name)(request.user, filters)
+        return Response({"figure": name, "start": filters.period.start.isoformat(), "end": filters.period.end.isoformat(),
+                         "result": result})
+
+
 def register_reports(router) -> None:
     router.register("reports/sla-compliance", ComplianceViewSet, basename="sla-compliance")
+    router.register("reports/figures", FiguresViewSet, basename="report-figures")

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -23,6 +23,7 @@ from django.utils.translation import pgettext_lazy
 from aftersales.accounts.models import Branch, Position
 from aftersales.assets.models import Device
 from aftersales.assets.selectors import retired_refusal
+from aftersales.core import clock
 from aftersales.core.errors import DomainError
 from aftersales.core.filters import ScopedChoiceFilter, StyledFilterSet
 from aftersales.core.forms import style_fields
@@ -34,7 +35,7 @@ from aftersales.parts.forms import split_serials
 
 from . import attachments, part_lines
 from . import search as request_search
-from .models import OPEN_STATES, Channel, Priority, ServiceMode, ServiceRequest, State, WorkResult
+from .models import OPEN_STATES, Channel, Priority, ServiceMode, ServiceRequest, State, Target, WorkResult
 
 MAX_FILES = attachments.MAX_FILES
 SIGNATURE_MAX_BYTES = 1024 * 1024
@@ -258,6 +259,11 @@ class DeskFilter(StyledFilterSet):
     customer = ScopedChoiceFilter(Customer, label=_("Customer"))
     priority = django_filters.ChoiceFilter(choices=Priority.choices, label=_("Priority"))
     state = django_filters.ChoiceFilter(choices=[(s.value, s.label) for s in OPEN_STATES], label=_("State"))
+    # Issue 24 §1: the desk home's figures open exactly the rows they count (reports/homes.py counts with risk_q).
+    risk = django_filters.ChoiceFilter(method="by_risk", label=_("Risk"), choices=[
+        ("overdue", _("Overdue")), ("soon", _("Due soon")), ("ok", _("On track")), ("paused", _("Clock paused"))])
+    unassigned = django_filters.BooleanFilter(method="by_unassigned", label=_("Unassigned"))
+    BY_METHOD = ("risk", "unassigned")  # not plain lookups: the desk's compiled queue leaves them to the queryset
 
     class Meta:
         model = ServiceRequest
@@ -267,6 +273,29 @@ class DeskFilter(StyledFilterSet):
         super().__init__(*args, request=request, **kwargs)
         if request is None or not request.user.has_perm(SEE_ALL_BRANCHES):
             del self.filters["branch"]
+        if type(self) is not DeskFilter:  # the desk's own: lists of every request keep their filter bar
+            for name in self.BY_METHOD:
+                self.filters.pop(name, None)
+
+    @staticmethod
+    def risk_q(risk: str, now) -> Q:
+        """An open request's risk as the desk colours it (service_tags.open_risk): overdue (a running target past
+        its due time), soon (past a warning time, none due yet), ok (neither), paused. `next_due_at` is the earliest
+        due time of the running targets (None while paused)."""
+        warned = Exists(Target.objects.filter(request=OuterRef("pk"), started_at__isnull=False, met_at__isnull=True,
+                                              warn_at__lte=now))
+        if risk == "paused":
+            return Q(paused=True)
+        if risk == "overdue":
+            return Q(paused=False, next_due_at__lte=now)
+        not_due = Q(paused=False) & (Q(next_due_at__gt=now) | Q(next_due_at__isnull=True))
+        return not_due & (warned if risk == "soon" else ~warned)
+
+    def by_risk(self, queryset, name, value):
+        return queryset.filter(self.risk_q(value, clock.now()))
+
+    def by_unassigned(self, queryset, name, value):
+        return queryset.filter(assignee__isnull=value)
 
     def search(self, queryset, name, value):
         one_customer = bool(self.request and self.request.user.customer_id)

@@ -46,7 +46,7 @@ class DeskQueue(ScopedListView):
         """Counted (and, in the queue's own order, paged) by the compiled queue query unless a search is part of
         the filter."""
         form = self.filterset.form
-        if form.is_valid() and not form.cleaned_data.get("q"):
+        if form.is_valid() and all(form.cleaned_data.get(name) in (None, "") for name in ("q", *DeskFilter.BY_METHOD)):
             lookups = {f"{name}_id" if hasattr(value, "pk") else name: getattr(value, "pk", value)
                        for name, value in form.cleaned_data.items() if name != "q" and value not in (None, "")}
             self.compiled = selectors.CompiledQueue(self.request.user, lookups)
