@@ -44,37 +44,47 @@ SECTIONS = {
 }
 
 
-def figure_table(facts: dict) -> list[dict]:
+def shown(refs: list, limit: int | None) -> dict:
+    """The references a cell lists, and how many more it leaves to the full tables and evidence.json. The PDF lists
+    at most `limit`: WeasyPrint lays out a table cell of hundreds of references across pages in minutes."""
+    if limit is None or len(refs) <= limit:
+        return {"refs": refs, "more": 0}
+    return {"refs": refs[:limit], "more": len(refs) - limit}
+
+
+def figure_table(facts: dict, refs_shown: int | None = None) -> list[dict]:
     """One line per figure: section, label, value, its rows' references and their anchor on the web page. The
     money total and the average satisfaction follow their section's counts."""
     lines = []
     for section, key, label, anchor in FIGURES:
         found = facts.get(section, {}).get("figures", {}).get(key)
         if found is not None:
-            lines.append({"section": SECTIONS[section], "label": label, "value": found["n"], "refs": found["rows"],
-                          "anchor": anchor})
+            lines.append({"section": SECTIONS[section], "label": label, "value": found["n"],
+                          **shown(found["rows"], refs_shown), "anchor": anchor})
         if (section, key) == ("charges", "parts") and "total" in facts.get("charges", {}).get("figures", {}):
             total = facts["charges"]["figures"]["total"]
             lines.append({"section": SECTIONS["charges"], "label": _("The customer pays (CNY)"),
-                          "value": total["amount"], "refs": total["rows"], "anchor": "sheet"})
+                          "value": total["amount"], **shown(total["rows"], refs_shown), "anchor": "sheet"})
         if (section, key) == ("surveys", "abnormal") and "average_satisfaction" in facts.get("surveys", {}).get(
                 "figures", {}):
             average = facts["surveys"]["figures"]["average_satisfaction"]
             lines.append({"section": SECTIONS["surveys"], "label": _("Average satisfaction (1-5)"),
                           "value": average["value"] if average["value"] is not None else "—",
-                          "refs": average["rows"], "anchor": "survey"})
+                          **shown(average["rows"], refs_shown), "anchor": "survey"})
     return lines
 
 
-def target_table(facts: dict) -> list[dict]:
+def target_table(facts: dict, refs_shown: int | None = None) -> list[dict]:
     """Promised times per target kind: met, missed, still open, with the requests behind each."""
     rows = []
     for kind, counts in facts.get("requests", {}).get("targets", {}).items():
         rows.append({"kind": kind, "label": LABELS["target"].get(kind, kind),
-                     **{state: counts[state] for state in ("met", "missed", "open")}})
+                     **{state: {"n": counts[state]["n"], **shown(counts[state]["rows"], refs_shown)}
+                        for state in ("met", "missed", "open")}})
     return rows
 
 
-def context(facts: dict) -> dict:
-    return {"figure_table": figure_table(facts), "target_table": target_table(facts),
+def context(facts: dict, *, refs_shown: int | None = None) -> dict:
+    """The template's tables; `refs_shown` caps the references listed in one cell (the PDF's)."""
+    return {"figure_table": figure_table(facts, refs_shown), "target_table": target_table(facts, refs_shown),
             "target_order": ["reply", "departure", "arrival", "resolution"]}

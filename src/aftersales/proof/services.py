@@ -38,6 +38,8 @@ logger = logging.getLogger(__name__)
 
 EVENT = "monthly_report"
 REGENERATE = "proof.regenerate_monthlyreport"
+# References listed per cell in the PDF; the request table and evidence.json list every row (present.shown).
+PDF_REFS_SHOWN = 40
 
 
 def contacts_of(customer) -> list:
@@ -66,7 +68,7 @@ def render_pdf(customer, year: int, month: int, version: int, facts: dict) -> pr
     try:
         with translation.override("zh-hans"):  # the figure labels are lazy: in Chinese, like the rest of the PDF
             return printing.render("proof/report_pdf.html", {"customer": customer, "version": version,
-                                                              **present.context(facts)},
+                                                              **present.context(facts, refs_shown=PDF_REFS_SHOWN)},
                                    facts=facts, filename=filename, attach_evidence=True)
     except printing.RendererUnavailable as error:
         logger.warning("monthly report of customer %s %s-%02d kept without its PDF: %s", customer.pk, year, month, error)
