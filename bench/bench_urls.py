@@ -12,7 +12,7 @@ try:
     reverse("sla-compliance-list")
     ADDED_BY_BENCH = False
 except NoReverseMatch:
-    from aftersales.service.api_reports import register_reports
+    from aftersales.reports.api import register_reports
 
     _router = DefaultRouter(trailing_slash=True)
     register_reports(_router)

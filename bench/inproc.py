@@ -33,6 +33,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from aftersales.accounts.models import User  # noqa: E402
 from aftersales.core import clock  # noqa: E402
 from aftersales.notify.models import OutboxMessage  # noqa: E402
+from aftersales.reports import figures  # noqa: E402
 from aftersales.service import reports, sweep  # noqa: E402
 from aftersales.service.models import OPEN_STATES, ServiceRequest, SlaAlert, TimelineEvent  # noqa: E402
 
@@ -202,14 +203,14 @@ def compliance_figures(params: dict) -> dict:
     year, month = map(int, key.split("-"))
     period = reports.Period.month(year, month)
     with Capture(connection) as ctx:
-        med, best, rows = timed(lambda: reports.compliance_summary(gm, period))
+        med, best, rows = timed(lambda: figures.sla_compliance(gm, figures.Filters(period=period)))
     sql = ctx.captured_queries[-1]["sql"]
     out = {"one month, all branches": {"month": key, "median_ms": round(med, 1), "min_ms": round(best, 1),
                                        "queries": ctx.count // 5, "rows": rows, "sql": sql, "plan": plan(sql)}}
     busiest = META["customer"]
     yperiod = reports.Period.year(year)
     with Capture(connection) as ctx:
-        med, best, rows = timed(lambda: reports.compliance_summary(gm, yperiod, customer_id=busiest))
+        med, best, rows = timed(lambda: figures.sla_compliance(gm, figures.Filters(period=yperiod, customer_id=busiest)))
     ysql = ctx.captured_queries[-1]["sql"]
     out["one customer's year"] = {"year": year, "customer": busiest, "median_ms": round(med, 1), "min_ms": round(best, 1),
                                   "rows": rows, "sql": ysql, "plan": plan(ysql)}

@@ -13,6 +13,7 @@ from aftersales.core.health import health_view
 from aftersales.customers.api import register as register_customers_api
 from aftersales.intake.api import register as register_intake_api
 from aftersales.reports import views as reports_views
+from aftersales.reports.api import register_reports as register_reports_api
 from aftersales.repairs.api import register as register_repairs_api
 from aftersales.inspections.api import register as register_inspections_api
 from aftersales.notify.api import register as register_notify_api
@@ -28,6 +29,7 @@ register_customers_api(router)
 register_assets_api(router)
 register_notify_api(router)
 register_service_api(router)
+register_reports_api(router)  # issue 24: /api/reports/sla-compliance/, /api/reports/figures/
 register_config_api(router)  # issue 21 §6: /api/config/…
 register_intake_api(router)
 contracts_api.register(router)  # issue 22 §1: /api/contracts/…, /api/contract-periods/…

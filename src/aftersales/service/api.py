@@ -670,6 +670,3 @@ def register(router) -> None:
     router.register("requests", ServiceRequestViewSet, basename="servicerequest")
     router.register("work-orders", WorkOrderViewSet, basename="workorder")
     router.register("incident-reports", IncidentReportViewSet, basename="incidentreport")
-    from .api_reports import register_reports
-
-    register_reports(router)

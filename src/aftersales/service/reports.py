@@ -1,6 +1,5 @@
-"""RPT-1 (part): the local, half-open report period; the SLA compliance summary is computed by
-`aftersales.reports.figures.sla_compliance` (its module docstring defines met, missed, undecided, not applicable,
-paused time and the nearest-rank percentiles).
+"""RPT-1 (part): the local, half-open report period, used by the reports (reports/figures.py computes them) and
+the monthly proof of service.
 
 A month is [1st 00:00, next 1st 00:00) in Asia/Shanghai: a request at 23:30 on the last day belongs to that month.
 """
@@ -40,12 +39,3 @@ class Period:
         after = last + timedelta(days=1)
         return cls(datetime(first.year, first.month, first.day, tzinfo=zone),
                    datetime(after.year, after.month, after.day, tzinfo=zone))
-
-
-def compliance_summary(user, period: Period, *, customer_id: int | None = None) -> list[dict]:
-    """One row per (target kind, priority) of the requests opened in the period: the computation lives in
-    `aftersales.reports.figures.sla_compliance` (RPT-1), whose docstring defines every field; this keeps the
-    service API's entry point."""
-    from aftersales.reports.figures import Filters, sla_compliance
-
-    return sla_compliance(user, Filters(period=period, customer_id=customer_id))

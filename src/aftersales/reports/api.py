@@ -23,7 +23,9 @@ from aftersales.core.api_base import AuditActorMixin
 from aftersales.core.plausible import implausible_year_message, plausible_year
 from aftersales.core.rows import row_id
 
-from . import reports
+from aftersales.service.reports import Period
+
+from . import figures
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 YEAR = re.compile(r"^(\d{4})$")
@@ -77,22 +79,22 @@ class ComplianceViewSet(AuditActorMixin, viewsets.ViewSet):
                 raise ValidationError({"year": [_("Use YYYY.")]})
             if not plausible_year(int(year)):  # 9999 + 1 overflows a datetime: a 500 before
                 raise ValidationError({"year": [implausible_year_message()]})
-            period = reports.Period.year(int(year))
+            period = Period.year(int(year))
         elif month:
             found = MONTH.match(month)
             if not found or not 1 <= int(found.group(2)) <= 12:
                 raise ValidationError({"month": [_("Use YYYY-MM.")]})
             if not plausible_year(int(found.group(1))):
                 raise ValidationError({"month": [implausible_year_message()]})
-            period = reports.Period.month(int(found.group(1)), int(found.group(2)))
+            period = Period.month(int(found.group(1)), int(found.group(2)))
         else:
-            period = reports.Period.containing(clock.today())
+            period = Period.containing(clock.today())
         customer_id = None
         if customer:
             customer_id = row_id(customer)
             if customer_id is None:
                 raise ValidationError({"customer": [_("A customer id.")]})
-        rows = reports.compliance_summary(request.user, period, customer_id=customer_id)
+        rows = figures.sla_compliance(request.user, figures.Filters(period=period, customer_id=customer_id))
         return Response({"start": period.start.isoformat(), "end": period.end.isoformat(),
                          "basis": "targets of the requests opened in the period", "rows": rows})
 
@@ -133,7 +135,6 @@ class FiguresViewSet(AuditActorMixin, viewsets.ViewSet):
         responses={200: FiguresOut},
     )
     def list(self, request):
-        from aftersales.reports import figures
         from aftersales.reports.report_views import ReportFilterForm
 
         name = request.query_params.get("figure", "sla_compliance").strip()
