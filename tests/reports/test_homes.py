@@ -169,7 +169,7 @@ def test_the_department_managers_month_is_their_branchs(client, manager, month_d
     assert figure_value(html, "escalations") == "1"  # branch B's escalation is not theirs
     assert "迟到" in html and "别的分公司" not in html
     assert figure_value(html, f"open-{engineer.pk}") == "2"
-    assert "1.5" in html.split('id="workload"')[1].split("</table>")[0]  # 90 minutes on site
+    assert figure_value(html, f"site-{engineer.pk}") == "1.5"  # 90 minutes on site
     assert figure_value(html, "satisfaction-2026-11") == "1"
     assert figure_value(html, f"repeat-device-{device_a.pk}").startswith(device_a.name)
     chart = json.loads(re.search(r'id="compliance-chart"[^>]*>(.*?)</script>', html, re.DOTALL)[1])
@@ -191,6 +191,15 @@ def test_the_repeat_fault_links_open_exactly_the_requests_counted(client, manage
     project = device_a.project
     assert numbers_on(client, figure_href(html, f"repeat-project-{project.pk}")) == {
         month_data[key].number for key in ("october", "fast", "late")}
+
+
+def test_the_workload_links_open_exactly_the_rows_counted(client, manager, month_data, engineer):
+    """Open assignments: the engineer's open requests; hours on site: the visits summed (each names its request)."""
+    client.force_login(manager)
+    html = client.get(reverse("home")).content.decode()
+    assert numbers_on(client, figure_href(html, f"open-{engineer.pk}")) == {
+        month_data[key].number for key in ("fast", "late")}
+    assert numbers_on(client, figure_href(html, f"site-{engineer.pk}")) == {month_data["fast"].number}
 
 
 def test_the_manager_figures_link_to_their_rows(client, manager, month_data, frozen_clock):

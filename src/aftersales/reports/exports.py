@@ -24,7 +24,7 @@ from aftersales.assets.models import Device
 from aftersales.billing.models import ChargeLine
 from aftersales.contracts.models import ServiceContract
 from aftersales.inspections.models import InspectionRound, RoundState
-from aftersales.service.models import Priority, ServiceRequest, State, WorkOrder
+from aftersales.service.models import Priority, ServiceRequest, State, Visit, WorkOrder
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ITERATOR_CHUNK = 2000
@@ -104,8 +104,13 @@ COLUMNS[ServiceRequest.devices.through] = [  # a failure: one device named on on
     Column(gettext_lazy("Device name"), ("device__name",)), Column(gettext_lazy("Model"), ("device__model",)),
     Column(gettext_lazy("Serial number"), ("device__serial_number",)),
 ]
+COLUMNS[Visit] = [  # time on site: one visit that arrived and left
+    Column(gettext_lazy("Number"), ("request__number",)), Column(gettext_lazy("Customer"), ("request__customer__name",)),
+    Column(gettext_lazy("Engineer"), ("engineer__full_name", "engineer__username")),
+    Column(gettext_lazy("Arrived at"), ("arrived_at",), "datetime"), Column(gettext_lazy("Left at"), ("left_at",), "datetime"),
+]
 # the page a row links to, and the column holding its id
-LINKS = {ServiceRequest: ("service:request_detail", "pk"), Device: ("assets:device_detail", "pk"),
+LINKS = {Visit: ("service:request_detail", "request_id"), ServiceRequest: ("service:request_detail", "pk"), Device: ("assets:device_detail", "pk"),
          ServiceRequest.devices.through: ("service:request_detail", "servicerequest_id")}
 
 

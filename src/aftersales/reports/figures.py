@@ -37,7 +37,7 @@ lines of the sheets issued in the period, our cost under and after warranty). Th
 apply; a filter that cannot apply to a figure (a priority on inspection rounds) is ignored there.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -69,6 +69,7 @@ from aftersales.core.scoping import visible
 from aftersales.inspections.models import InspectionRound, RoundState
 from aftersales.repairs.models import RepairCase
 from aftersales.service.models import (
+    OPEN_STATES,
     AlertKind,
     Priority,
     ServiceRequest,
@@ -76,6 +77,7 @@ from aftersales.service.models import (
     State,
     Target,
     TargetKind,
+    Visit,
     WorkOrder,
 )
 from aftersales.service.reports import Period
@@ -462,6 +464,22 @@ def _int(value):
         raise Http404 from None
 
 
+def open_assigned(user, filters: Filters) -> QuerySet:
+    """The open requests assigned to the filters' engineer, whenever opened (the managers' home: open assignments)."""
+    return requests(user, filters, in_period=False).filter(state__in=OPEN_STATES)
+
+
+def on_site_visits(user, filters: Filters) -> QuerySet:
+    """The visits that arrived in the period and have left, of the filters' engineer (the visit's, not the request's
+    assignee): the managers' home sums left_at − arrived_at over exactly these."""
+    of_requests = requests(user, replace(filters, engineer_id=None), in_period=False)
+    visits = Visit.objects.filter(arrived_at__gte=filters.period.start, arrived_at__lt=filters.period.end,
+                                  left_at__isnull=False, request__in=of_requests.values("pk"))
+    if filters.engineer_id is not None:
+        visits = visits.filter(engineer_id=filters.engineer_id)
+    return visits
+
+
 FIGURES = {
     # figure: (model shown, function(user, filters, **key) -> queryset)
     "sla_n": (ServiceRequest, lambda u, f, **k: _sla_rows("sla_n", u, f, **k)),
@@ -485,6 +503,9 @@ FIGURES = {
         manufacturer__name=manufacturer, model=model)),
     "warranty_costs": (ChargeLine, lambda u, f, customer=None, model=None, covered=None: _cost_rows(
         u, f, customer, model, covered)),
+    "open_assigned": (ServiceRequest, open_assigned),
+    "on_site": (Visit, on_site_visits),
+    "device_requests": (ServiceRequest, lambda u, f, device=None: requests(u, f).filter(devices=_int(device))),
 }
 
 

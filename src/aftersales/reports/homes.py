@@ -265,10 +265,11 @@ def workload(user, period: Period) -> dict:
         hours = round((site_time.get(pk) or timedelta()).total_seconds() / 3600, 1)
         rows.append({"pk": pk, "name": people[pk].display_name if pk in people else str(pk),
                      "open": open_counts.get(pk, 0), "hours_on_site": hours,
-                     "open_url": reverse("service:board")})
+                     "open_url": rows_link("open_assigned", period, engineer=pk),
+                     "site_url": rows_link("on_site", period, engineer=pk)})
     return {"rows": rows, "chart": {"kind": "hbar", "categories": [row["name"] for row in rows], "series": [
         {"name": _("Open assignments"), "data": [{"value": row["open"], "url": row["open_url"]} for row in rows]},
-        {"name": _("Hours on site this month"), "data": [{"value": row["hours_on_site"], "url": row["open_url"]}
+        {"name": _("Hours on site this month"), "data": [{"value": row["hours_on_site"], "url": row["site_url"]}
                                                          for row in rows]}]}}
 
 
@@ -308,8 +309,7 @@ def repeat_faults(user, period: Period, today: date) -> dict:
     projects = list(requests.values("project", "project__name").annotate(n=Count("pk"))
                     .filter(n__gte=REPEAT_AT_LEAST).order_by("-n", "project")[:REPEAT_SHOWN])
     for row in devices:
-        row["url"] = link("service:request_list", q=row["devices__serial_number"], created_from=first,
-                          created_to=last)
+        row["url"] = link("reports:rows", "device_requests", device=row["devices"], date_from=first, date_to=last)
     for row in projects:
         row["url"] = link("service:request_list", project=row["project"], created_from=first, created_to=last)
     return {"devices": devices, "projects": projects, "days": REPEAT_DAYS, "at_least": REPEAT_AT_LEAST,

@@ -316,7 +316,8 @@ FIGURE_KEYS = {"sla_n": ("target", "priority"), "sla_met": ("target", "priority"
                "escalations": (), "satisfaction": ("score",), "inspections": ("state",),
                "warranties": ("day", "within"), "contracts": ("day", "within"),
                "failures": ("manufacturer", "model"), "installed": ("manufacturer", "model"),
-               "warranty_costs": ("customer", "model", "covered")}
+               "warranty_costs": ("customer", "model", "covered"), "open_assigned": (), "on_site": (),
+               "device_requests": ("device",)}
 FIGURE_TITLES = {
     "sla_n": gettext_lazy("Requests"), "sla_met": pgettext_lazy("SLA", "Met"), "sla_missed": pgettext_lazy("SLA", "Missed"),
     "sla_undecided": gettext_lazy("Undecided"), "sla_not_applicable": gettext_lazy("Not applicable"),
@@ -324,6 +325,8 @@ FIGURE_TITLES = {
     "inspections": gettext_lazy("Inspection rounds"), "warranties": gettext_lazy("Warranties ending"),
     "contracts": gettext_lazy("Contracts ending"), "failures": gettext_lazy("Failures"),
     "installed": gettext_lazy("Installed"), "warranty_costs": gettext_lazy("Charge lines"),
+    "open_assigned": gettext_lazy("Open assignments"), "on_site": gettext_lazy("Time on site"),
+    "device_requests": gettext_lazy("Requests naming the device"),
 }
 
 
