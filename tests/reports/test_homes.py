@@ -270,6 +270,9 @@ def test_the_customer_home_shows_their_own_requests_and_what_awaits_them(client,
     assert figure_value(html, "opened") == "1"
     assert numbers_on(client, figure_href(html, "opened")) == {mine.number}
     assert numbers_on(client, figure_href(html, "open")) == {mine.number}
+    assert int(figure_value(html, "met")) >= 1  # the reply at least, in time
+    assert numbers_on(client, figure_href(html, "met")) == {mine.number}
+    assert numbers_on(client, figure_href(html, "missed")) == set()
     assert "echarts" not in html  # no chart here: the script is not loaded
 
 

@@ -24,7 +24,7 @@ from aftersales.assets.models import Device
 from aftersales.billing.models import ChargeLine
 from aftersales.contracts.models import ServiceContract
 from aftersales.inspections.models import InspectionRound, RoundState
-from aftersales.service.models import Priority, ServiceRequest, State, Visit, WorkOrder
+from aftersales.service.models import Priority, ServiceRequest, State, Target, TargetKind, Visit, WorkOrder
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ITERATOR_CHUNK = 2000
@@ -109,8 +109,13 @@ COLUMNS[Visit] = [  # time on site: one visit that arrived and left
     Column(gettext_lazy("Engineer"), ("engineer__full_name", "engineer__username")),
     Column(gettext_lazy("Arrived at"), ("arrived_at",), "datetime"), Column(gettext_lazy("Left at"), ("left_at",), "datetime"),
 ]
+COLUMNS[Target] = [  # one promise of one request: met or missed
+    Column(gettext_lazy("Number"), ("request__number",)), Column(gettext_lazy("Target"), ("kind",), "choice:target"),
+    Column(gettext_lazy("Priority"), ("request__priority",), "choice:priority"),
+    Column(gettext_lazy("Due"), ("due_at",), "datetime"), Column(gettext_lazy("Met at"), ("met_at",), "datetime"),
+]
 # the page a row links to, and the column holding its id
-LINKS = {Visit: ("service:request_detail", "request_id"), ServiceRequest: ("service:request_detail", "pk"), Device: ("assets:device_detail", "pk"),
+LINKS = {Visit: ("service:request_detail", "request_id"), Target: ("service:request_detail", "request_id"), ServiceRequest: ("service:request_detail", "pk"), Device: ("assets:device_detail", "pk"),
          ServiceRequest.devices.through: ("service:request_detail", "servicerequest_id")}
 
 
@@ -129,7 +134,8 @@ def shape(model, raw: tuple) -> tuple[int, list]:
     """(the linked page's id, values in column order): local naive datetimes, labels for choices, the first
     non-empty path."""
     zone = timezone.get_current_timezone()
-    labels = {"choice:priority": PRIORITY_LABELS, "choice:state": STATE_LABELS, "choice:round": ROUND_LABELS}
+    labels = {"choice:priority": PRIORITY_LABELS, "choice:state": STATE_LABELS, "choice:round": ROUND_LABELS,
+              "choice:target": dict(TargetKind.choices)}
     values, index = [], 1
     for column in columns_of(model):
         found = next((v for v in raw[index:index + len(column.paths)] if v not in (None, "")), None)

@@ -506,6 +506,9 @@ FIGURES = {
     "open_assigned": (ServiceRequest, open_assigned),
     "on_site": (Visit, on_site_visits),
     "device_requests": (ServiceRequest, lambda u, f, device=None: requests(u, f).filter(devices=_int(device))),
+    # every target met or missed, whatever its kind and priority (the customer's month at a glance)
+    "targets_met": (Target, lambda u, f: applicable_targets(u, f).filter(MET)),
+    "targets_missed": (Target, lambda u, f: applicable_targets(u, f).filter(MISSED)),
 }
 
 

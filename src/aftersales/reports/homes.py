@@ -352,6 +352,7 @@ def customer(user, period: Period) -> dict:
     first, last = local_day(period.start), local_day(period.end - timedelta(days=1))
     return {
         "met": sum(row["met"] for row in targets), "missed": sum(row["missed"] for row in targets),
+        "met_url": rows_link("targets_met", period), "missed_url": rows_link("targets_missed", period),
 
         "open_requests": shown, "open_count": month["open"],
         "open_url": link("service:request_list", state=""),

@@ -317,7 +317,7 @@ FIGURE_KEYS = {"sla_n": ("target", "priority"), "sla_met": ("target", "priority"
                "warranties": ("day", "within"), "contracts": ("day", "within"),
                "failures": ("manufacturer", "model"), "installed": ("manufacturer", "model"),
                "warranty_costs": ("customer", "model", "covered"), "open_assigned": (), "on_site": (),
-               "device_requests": ("device",)}
+               "device_requests": ("device",), "targets_met": (), "targets_missed": ()}
 FIGURE_TITLES = {
     "sla_n": gettext_lazy("Requests"), "sla_met": pgettext_lazy("SLA", "Met"), "sla_missed": pgettext_lazy("SLA", "Missed"),
     "sla_undecided": gettext_lazy("Undecided"), "sla_not_applicable": gettext_lazy("Not applicable"),
@@ -327,6 +327,7 @@ FIGURE_TITLES = {
     "installed": gettext_lazy("Installed"), "warranty_costs": gettext_lazy("Charge lines"),
     "open_assigned": gettext_lazy("Open assignments"), "on_site": gettext_lazy("Time on site"),
     "device_requests": gettext_lazy("Requests naming the device"),
+    "targets_met": gettext_lazy("Service targets met"), "targets_missed": gettext_lazy("Service targets missed"),
 }
 
 
