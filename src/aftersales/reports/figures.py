@@ -110,20 +110,23 @@ class Filters:
 
 # ------------------------------------------------------------------------------------------------ requests
 
+def _matching(qs: QuerySet, filters: Filters, *, customer="customer_id", project="project_id", branch="branch_id",
+              engineer=None) -> QuerySet:
+    """The filters' customer, project, branch and (where the model has one) engineer, as lookups of `qs`'s model."""
+    for path, value in ((customer, filters.customer_id), (project, filters.project_id), (branch, filters.branch_id),
+                        (engineer, filters.engineer_id)):
+        if path and value is not None:
+            qs = qs.filter(**{path: value})
+    return qs
+
+
 def requests(user, filters: Filters, *, in_period: bool = True) -> QuerySet:
     """The requests a figure starts from: opened in the period (unless `in_period` is False), matching every filter,
     scoped to the user."""
     qs = ServiceRequest.objects.all()
     if in_period:
         qs = qs.filter(created_at__gte=filters.period.start, created_at__lt=filters.period.end)
-    if filters.customer_id is not None:
-        qs = qs.filter(customer_id=filters.customer_id)
-    if filters.project_id is not None:
-        qs = qs.filter(project_id=filters.project_id)
-    if filters.branch_id is not None:
-        qs = qs.filter(branch_id=filters.branch_id)
-    if filters.engineer_id is not None:
-        qs = qs.filter(assignee_id=filters.engineer_id)
+    qs = _matching(qs, filters, engineer="assignee_id")
     if filters.priority:
         qs = qs.filter(priority=filters.priority)
     if filters.device_model:
@@ -280,15 +283,7 @@ def due_rounds(user, filters: Filters) -> QuerySet:
     """Inspection rounds due in the period (local dates); customer, project, branch and engineer (the round's)
     filters apply, priority does not; a device model keeps the rounds that check such a device."""
     first, after = _local_days(filters.period)
-    qs = InspectionRound.objects.filter(due_on__gte=first, due_on__lt=after)
-    if filters.customer_id is not None:
-        qs = qs.filter(customer_id=filters.customer_id)
-    if filters.project_id is not None:
-        qs = qs.filter(project_id=filters.project_id)
-    if filters.branch_id is not None:
-        qs = qs.filter(branch_id=filters.branch_id)
-    if filters.engineer_id is not None:
-        qs = qs.filter(engineer_id=filters.engineer_id)
+    qs = _matching(InspectionRound.objects.filter(due_on__gte=first, due_on__lt=after), filters, engineer="engineer_id")
     if filters.device_model:
         from aftersales.inspections.models import DeviceCheck
         qs = qs.filter(Exists(DeviceCheck.objects.filter(round=OuterRef("pk"), device__model=filters.device_model)))
@@ -326,12 +321,7 @@ def expiring_contracts(user, day: date, within_days: int = 90, filters: Filters 
                                            ends_on__lte=day + timedelta(days=within_days))
     qs = ServiceContract.objects.filter(Exists(ending))
     if filters is not None:
-        if filters.customer_id is not None:
-            qs = qs.filter(project__customer_id=filters.customer_id)
-        if filters.project_id is not None:
-            qs = qs.filter(project_id=filters.project_id)
-        if filters.branch_id is not None:
-            qs = qs.filter(project__branch_id=filters.branch_id)
+        qs = _matching(qs, filters, customer="project__customer_id", branch="project__branch_id")
     return visible(qs, user)
 
 
@@ -346,12 +336,8 @@ def expiries(user, day: date, within_days: int = 90, filters: Filters | None = N
 def _device_filters(qs: QuerySet, filters: Filters | None, prefix: str = "") -> QuerySet:
     if filters is None:
         return qs
-    if filters.customer_id is not None:
-        qs = qs.filter(**{f"{prefix}project__customer_id": filters.customer_id})
-    if filters.project_id is not None:
-        qs = qs.filter(**{f"{prefix}project_id": filters.project_id})
-    if filters.branch_id is not None:
-        qs = qs.filter(**{f"{prefix}project__branch_id": filters.branch_id})
+    qs = _matching(qs, filters, customer=f"{prefix}project__customer_id", project=f"{prefix}project_id",
+                   branch=f"{prefix}project__branch_id")
     if filters.device_model:
         qs = qs.filter(**{f"{prefix}model": filters.device_model})
     return qs
@@ -403,13 +389,7 @@ def charge_lines(user, filters: Filters) -> QuerySet:
     of_requests = Q(sheet__work_order__request__in=requests(user, filters, in_period=False).values("pk"))
     scope = of_requests
     if filters.priority is None and filters.engineer_id is None:
-        cases = RepairCase.objects.all()
-        if filters.customer_id is not None:
-            cases = cases.filter(customer_id=filters.customer_id)
-        if filters.project_id is not None:
-            cases = cases.filter(device__project_id=filters.project_id)
-        if filters.branch_id is not None:
-            cases = cases.filter(branch_id=filters.branch_id)
+        cases = _matching(RepairCase.objects.all(), filters, project="device__project_id")
         scope = scope | Q(sheet__repair_case__in=visible(cases, user).values("pk"))
     qs = ChargeLine.objects.filter(scope, sheet__issued_at__gte=period.start, sheet__issued_at__lt=period.end)
     if filters.device_model:
