@@ -51,6 +51,8 @@ from aftersales.training.models import HandoverItem, TrainingMaterial, TrainingS
 from aftersales.visits import links as visit_links
 from aftersales.visits import services as visits
 from aftersales.visits.models import FollowUp, ReturnVisit, Survey, VisitSchedule
+from aftersales.documents import services as documents  # issue 25 §3
+from aftersales.documents.models import Document, DocumentVersion
 
 from .factories import MilestoneFactory, OnCallShiftFactory, StaffFactory, current_version
 
@@ -65,16 +67,21 @@ PUBLIC = PUBLIC | {"visits:survey_by_link"}  # issue 23 §8: the survey's no-acc
 # issue 23 §2, §10: the approval link, the calendar invitation of the mails, a calendar feed (its key is the door)
 PUBLIC = PUBLIC | {"inspections:approval_by_link", "inspections:invite_by_link", "inspections:calendar_feed"}
 PUBLIC = PUBLIC | {"inspections:report_by_link"}  # issue 23 §6: the inspection report's confirmation link
+PUBLIC |= {"proposals:hazard_by_link", "proposals:proposal_by_link"}  # issue 25 §4-§5: the written-answer links
 STAFF_ONLY = {"accounts:two_factor"}
 STAFF_ONLY |= {"reports:report_costs"}  # issue 24 §2: our repair cost is not the customer's business
 NOTHING_OWED_REDIRECTS = {"accounts:two_factor_verify"}
 POST_ONLY = {"logout", "set_language", "api-token"}
 POST_ONLY |= {"proof:generate", "proof:regenerate"}  # issue 24 §4: staff's buttons on the report pages
+POST_ONLY |= {"knowledge:submit", "knowledge:publish", "knowledge:send_back", "knowledge:retire", "knowledge:helpful", "knowledge:propose"}  # issue 25 §6
+POST_ONLY |= {"journal:start_day", "journal:submit_day", "journal:entry_remove", "replies:used"}  # issue 25 §2, §7
+POST_ONLY |= {"proposals:option_remove", "proposals:step_update"}  # issue 25 §5: buttons on the proposal page
 # Public pages reached from a printed label: the scan page shows a public form (or sends a user who may
 # report on the device to the portal); the follow page knows only its own request's token, and the walk's
 # token (a work order's) is not one: 404.
 # Public without a login: label pages, and the health check (503 while no worker has beaten yet).
 LABEL_PAGES = {"intake:label_scan": {200, 302}, "intake:report_follow": {404}, "health": {200, 503}}
+NEEDS_SUBJECT = {"history-list"}  # issue 25 §1: the API names its ?customer= or ?project= (bare: a 400 once logged in)
 
 
 def get_allowed(pattern) -> bool:
@@ -231,8 +238,72 @@ def world(customer_user_a, customer_user_b, engineer, dispatcher, manager, gener
         generated_at=timezone.now(), scope_user=contact,
         facts=proof_facts.build(contact.customer, this_month, contact), digest="0" * 64,
         pdf=ContentFile(b"%PDF-1.4 walk", name="walk.pdf")) for contact in (customer_user_a, customer_user_b))
+    issue25 = {}  # issue 25: each new app's rows, filled below
+    # issue 25 §2: a day of each branch's engineer with one entry (A's visible to the customer, B's internal)
+    from aftersales.journal import services as journal
+    from aftersales.journal.models import DailyLog, LogEntry
+    days, entries = [], []
+    for field, project, shown in ((engineer, project_a, True), (User.objects.get(username="engineer_b"), project_b, False)):
+        day = journal.start_day(by=field, day=timezone.localdate())
+        entries.append(journal.add_entry(log=day, by=field, version=day.version, project=project, what="巡检并调整镜头",
+                                         minutes=90, visible_to_customer=shown))
+        days.append(day)
+    issue25[DailyLog], issue25[LogEntry] = tuple(days), tuple(entries)
+    # issue 25 §3: a document of each project, A's shared with its customer, B's internal (its customer sees none)
+    walk_documents = tuple(documents.create_document(
+        by=admin_user, project=project, title="维护规程", kind="procedure", visibility=visibility,
+        upload=ContentFile("一、日常巡检\n".encode(), name="维护规程.md"))
+        for project, visibility in ((project_a, "shared"), (project_b, "internal")))
+    issue25[Document] = walk_documents
+    issue25[DocumentVersion] = tuple(document.versions.get() for document in walk_documents)
+    # issue 25 §4: a change notice of each customer, with a compatibility test carrying an evidence file
+    from aftersales.changes import services as changes
+    from aftersales.changes.models import ChangeNotice, CompatibilityTest
+    change_rows = {ChangeNotice: [], CompatibilityTest: []}
+    for project, contact in ((project_a, customer_user_a), (project_b, customer_user_b)):
+        start = timezone.now() + timedelta(days=3)
+        notice = changes.submit_notice(by=contact, project=project, kind="patch", title="安装补丁", description="服务器补丁",
+                                       window_starts_at=start, window_ends_at=start + timedelta(hours=2))
+        change_rows[ChangeNotice].append(notice)
+        change_rows[CompatibilityTest].append(changes.record_test(
+            notice=notice, by=admin_user, version=notice.version, subject="实验室测试", result="passed",
+            evidence_file=ContentFile(b"%PDF-1.4 walk", name="walk.pdf")))
+    issue25.update({key: tuple(rows) for key, rows in change_rows.items()})
+    # issue 25 §4-§5: a hidden-danger report awaiting confirmation and a proposal awaiting choice in each world (the
+    # customer sees both, and their signed links are valid)
+    from aftersales.proposals import links as proposal_links
+    from aftersales.proposals import services as proposals
+    from aftersales.proposals.models import HazardReport, Proposal
+    proposal_rows = {HazardReport: [], Proposal: [], "hazard_token": [], "proposal_token": []}
+    for project in (project_a, project_b):
+        hazard = proposals.create_hazard_report(by=admin_user, project=project, title="UPS老化", risk="high",
+                                                description="续航不足")
+        hazard = proposals.send_hazard_report(report=hazard, by=admin_user, version=hazard.version)
+        plan = proposals.create_proposal(by=admin_user, project=project, kind="solution", title="更换电池")
+        proposals.add_option(proposal=plan, by=admin_user, version=plan.version, title="原厂电池")
+        plan = proposals.send_proposal(proposal=plan, by=admin_user, version=plan.version + 1)
+        proposal_rows[HazardReport].append(hazard)
+        proposal_rows[Proposal].append(plan)
+        proposal_rows["hazard_token"].append(Token(proposal_links.hazard_token(hazard), project.customer_id))
+        proposal_rows["proposal_token"].append(Token(proposal_links.proposal_token(plan), project.customer_id))
+    issue25.update({key: tuple(rows) for key, rows in proposal_rows.items()})
+    # issue 25 §6: articles are shared by every branch; customers read only the published customer-visible (A's)
+    from aftersales.knowledge import services as knowledge
+    from aftersales.knowledge.models import Article
+    knowledge_rows = []
+    for shared in (True, False):
+        article = knowledge.write_article(by=admin_user, title="录像丢失排查", symptom="回放无录像", fix="检查硬盘",
+                                          customer_visible=shared)
+        knowledge_rows.append(knowledge.publish(article=article, by=general_manager, version=article.version))
+    issue25[Article] = tuple(knowledge_rows)
+    # issue 25 §7: a canned reply of each branch
+    from aftersales.replies import services as replies
+    from aftersales.replies.models import CannedReply
+    issue25[CannedReply] = tuple(replies.create_reply(by=admin_user, branch=branch, title="已受理", body="{单号} 已受理")
+                                 for branch in (branch_a, branch_b))
     # (object in customer A / branch A's world, object in customer B / branch B's world)
     return {
+        **issue25,
         MonthlyReport: monthly,
         **{key: tuple(rows) for key, rows in inspection_rows.items()},
         **{key: tuple(rows) for key, rows in gate_tokens.items()},
@@ -297,18 +368,45 @@ class Token(str):
 
 REDIRECTS = {"landing",  # sends each role on to its own page (reports.views.landing_of)
              "service:search"}  # the top bar's search: on to the request found, or to the list (issue 21 §8)
+REDIRECTS |= {"history:home"}  # issue 25 history: a contact to their customer's history, staff to the customer list
 TOKEN_KEYS = {"service:confirm_incident_by_link": "incident_token",
               "training:feedback_by_link": "training_token"}  # else "token"
 
 TOKEN_KEYS["visits:survey_by_link"] = "survey_token"
 TOKEN_KEYS |= {"inspections:approval_by_link": "approval_token", "inspections:invite_by_link": "invite_token",
                "inspections:calendar_feed": "feed_token", "inspections:report_by_link": "report_token"}
+TOKEN_KEYS |= {"proposals:hazard_by_link": "hazard_token", "proposals:proposal_by_link": "proposal_token"}  # issue 25
 
 
 def sees(user, obj) -> bool:
     """Independent statement of SEC-1 for the objects of the world fixture."""
     if isinstance(obj, str):  # a signed token: public
         return True
+    if type(obj).__name__ == "DailyLog":  # issue 25 §2: its author; the manager their branch's; gm and admin all
+        return not user.customer_id and (obj.author_id == user.pk or user.username in ("gm", "admin")
+                                         or (user.username == "manager" and obj.branch_id == user.branch_id))
+    if type(obj).__name__ == "LogEntry":  # issue 25 §2: staff their branch's; customers their own, if shown to them
+        if user.customer_id:
+            return obj.project.customer_id == user.customer_id and obj.visible_to_customer
+        return user.username in ("gm", "admin") or obj.project.branch_id == user.branch_id
+    if isinstance(obj, (Document, DocumentVersion)):  # issue 25 §3: a customer's user sees shared documents only
+        document = obj.document if isinstance(obj, DocumentVersion) else obj
+        if user.customer_id:
+            return document.project.customer_id == user.customer_id and document.visibility == "shared"
+        return user.username in ("gm", "admin") or document.project.branch_id == user.branch_id
+    if type(obj).__name__ in ("ChangeNotice", "CompatibilityTest"):  # issue 25 §4: customers their own, staff their branch
+        notice = obj.notice if type(obj).__name__ == "CompatibilityTest" else obj
+        if user.customer_id:
+            return notice.project.customer_id == user.customer_id
+        return user.username in ("gm", "admin") or notice.project.branch_id == user.branch_id
+    if type(obj).__name__ in ("HazardReport", "Proposal"):  # issue 25 §4-§5: customers their own (sent), staff their branch
+        if user.customer_id:
+            return obj.customer_id == user.customer_id and obj.state != "draft"
+        return user.username in ("gm", "admin") or obj.branch_id == user.branch_id
+    if type(obj).__name__ == "Article":  # issue 25 §6: staff all; customers the published customer-visible only
+        return not user.customer_id or (obj.state == "published" and obj.customer_visible)
+    if type(obj).__name__ == "CannedReply":  # issue 25 §7: staff only; their branch's (gm and admin all)
+        return not user.customer_id and (user.username in ("gm", "admin") or obj.branch_id == user.branch_id)
     if isinstance(obj, (InspectionPlan, InspectionRound, Answer, ChecklistTemplate)):  # issue 23 §1, §3
         if isinstance(obj, ChecklistTemplate):  # the company's own, shared by every branch: staff only
             return not user.customer_id
@@ -385,7 +483,9 @@ def test_every_url_answers_as_expected_for_each_role(role, world, client, reques
         response = client.get(url)
         checked += 1
         is_api = url.startswith("/api/")
-        if base_name in LABEL_PAGES:
+        if base_name in NEEDS_SUBJECT:
+            expected = {401, 403} if role == "anonymous" else {400}
+        elif base_name in LABEL_PAGES:
             expected = LABEL_PAGES[base_name]
         elif base_name in POST_ONLY:
             expected = {405, 302} if base_name == "set_language" else {405}  # set_language GET just redirects

@@ -85,6 +85,13 @@ INSTALLED_APPS = [
     "aftersales.printing",  # issue 24 §3: RPT-2, the printable forms
     "aftersales.proof",  # issue 24 §4: the monthly proof-of-service report
     "aftersales.reports",
+    "aftersales.journal",  # issue 25 §2: daily service logs (LOG-1)
+    "aftersales.documents",  # issue 25 §3: versioned project documents (LOG-2)
+    "aftersales.changes",  # issue 25 §4: change notices (LOG-3)
+    "aftersales.proposals",  # issue 25 §4-§5: hidden-danger reports, proposals (LOG-3, LOG-4)
+    "aftersales.knowledge",  # issue 25 §6: knowledge base (SRQ-9)
+    "aftersales.replies",  # issue 25 §7: canned replies for the desk
+    "aftersales.history",  # issue 25 §1: the customer's history (LOG-1)
     "aftersales.demo",
 ]
 
@@ -284,6 +291,23 @@ SPECTACULAR_SETTINGS = {
         "TrainingKindEnum": "aftersales.training.models.SessionKind",
         "VisitStateEnum": "aftersales.visits.models.VisitState",
         "VisitKindEnum": "aftersales.visits.models.VisitKind",
+        # issue 25: change notices, documents, hidden-danger reports and proposals, the knowledge base
+        "ChangeKindEnum": "aftersales.changes.models.ChangeKind",
+        "ChangeNoticeChannelEnum": "aftersales.changes.models.NoticeChannel",
+        "ChangeNoticeStateEnum": "aftersales.changes.models.NoticeState",
+        "ChangeVerdictEnum": "aftersales.changes.models.Verdict",
+        "CompatibilityTestResultEnum": "aftersales.changes.models.TestResult",
+        "DocumentKindEnum": "aftersales.documents.models.DocumentKind",
+        "DocumentVisibilityEnum": "aftersales.documents.models.Visibility",
+        "HazardRiskEnum": "aftersales.proposals.models.Risk",
+        "HazardStateEnum": "aftersales.proposals.models.HazardState",
+        "AnsweredViaEnum": "aftersales.proposals.models.AnsweredVia",
+        "ProposalKindEnum": "aftersales.proposals.models.ProposalKind",
+        "ProposalStateEnum": "aftersales.proposals.models.ProposalState",
+        "FollowUpStepStateEnum": "aftersales.proposals.models.StepState",
+        "ArticleStateEnum": "aftersales.knowledge.models.ArticleState",
+        "WorkResultEnum": "aftersales.service.models.WorkResult",  # `result` is also a compatibility test's
+        "RmaVerdictEnum": "aftersales.repairs.models.Verdict",  # `verdict` is also a change notice's
     },
 }
 
@@ -331,6 +355,8 @@ AFTERSALES_SMS_ALIYUN_TEMPLATE_PARAM = os.environ.get("AFTERSALES_SMS_ALIYUN_TEM
 SERVICE_HOTLINE = os.environ.get("AFTERSALES_HOTLINE", "400-000-0000")
 # The integrator's registered name, at the top of every printed form (printing/); the serving branch follows it.
 COMPANY_NAME = os.environ.get("AFTERSALES_COMPANY_NAME", "").strip()
+# Issue 25 §3: the largest project document accepted (bytes).
+AFTERSALES_DOCUMENT_MAX_BYTES = int(os.environ.get("AFTERSALES_DOCUMENT_MAX_BYTES") or 20 * 1024 * 1024)
 
 LOGGING = {
     "version": 1,

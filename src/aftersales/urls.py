@@ -22,6 +22,13 @@ from aftersales.service.api import register as register_service_api
 from aftersales.service.api_config import register as register_config_api
 from aftersales.visits.api import register as register_visits_api
 from aftersales.training import api as training_api
+from aftersales.changes import api as changes_api
+from aftersales.documents import api as documents_api
+from aftersales.history import api as history_api
+from aftersales.journal import api as journal_api
+from aftersales.knowledge import api as knowledge_api
+from aftersales.proposals import api as proposals_api
+from aftersales.replies import api as replies_api
 
 router = DefaultRouter()
 register_accounts_api(router)
@@ -38,6 +45,13 @@ register_repairs_api(router)
 register_visits_api(router)  # issue 23 §7-§8: /api/visits/, /api/visit-schedules/, /api/visit-follow-ups/, /api/surveys/
 register_inspections_api(router)  # issue 23: /api/checklists/, /api/inspection-plans/, /api/inspection-rounds/, …
 training_api.register(router)  # issue 23 §9: /api/training-sessions/, /api/handover-items/, /api/handover-projects/
+journal_api.register(router)  # issue 25: daily service logs
+documents_api.register(router)  # issue 25: versioned project documents
+changes_api.register(router)  # issue 25: change notices
+proposals_api.register(router)  # issue 25: hidden-danger reports, proposals
+knowledge_api.register(router)  # issue 25: knowledge base
+replies_api.register(router)  # issue 25: canned replies
+history_api.register(router)  # issue 25: the customer's history
 
 urlpatterns = [
     path("", reports_views.home, name="home"),
@@ -65,6 +79,13 @@ urlpatterns = [
     path("reports/", include("aftersales.reports.urls")),  # issue 24: RPT-1
     path("print/", include("aftersales.printing.urls")),  # issue 24: RPT-2
     path("proof/", include("aftersales.proof.urls")),  # issue 24 §4
+    path("journal/", include("aftersales.journal.urls")),  # issue 25 §2
+    path("documents/", include("aftersales.documents.urls")),  # issue 25 §3
+    path("changes/", include("aftersales.changes.urls")),  # issue 25 §4
+    path("proposals/", include("aftersales.proposals.urls")),  # issue 25 §4-§5
+    path("knowledge/", include("aftersales.knowledge.urls")),  # issue 25 §6
+    path("replies/", include("aftersales.replies.urls")),  # issue 25 §7
+    path("history/", include("aftersales.history.urls")),  # issue 25 §1
     path("admin/", admin.site.urls),
     # CUS-4: covered on day D? Beside the device's own routes (the contracts app answers it).
     path("api/devices/<id:pk>/coverage/", contracts_api.DeviceCoverageView.as_view(), name="device-coverage"),

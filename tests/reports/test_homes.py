@@ -297,9 +297,34 @@ def test_the_customer_home_costs_the_same_for_few_or_many_requests(n, client, fr
     for _ in range(n):
         open_request(customer_user_a, project_a)
     client.force_login(customer_user_a)
-    # session, user, permissions ×2, notifications; the month (1), open requests (1), awaiting (2), compliance (3)
-    with django_assert_max_num_queries(13):
+    # session, user, permissions ×2, notifications; the month (1), open requests (1), awaiting (2), compliance (3),
+    # hidden-danger reports and proposals awaiting an answer (2)
+    with django_assert_max_num_queries(15):
         assert client.get(reverse("home")).status_code == 200
+
+
+def test_the_customer_home_lists_what_awaits_their_written_answer(client, customer_user_a, project_a, project_b,
+                                                                 dispatcher):
+    """Issue 25 §4-§5: a hidden-danger report to confirm and a proposal to choose from; drafts and another
+    customer's are not there."""
+    from aftersales.proposals import services as proposals
+
+    def hazard(project, title, send=True):
+        report = proposals.create_hazard_report(by=dispatcher, project=project, title=title, risk="high",
+                                                description="UPS 续航不足")
+        return proposals.send_hazard_report(report=report, by=dispatcher, version=report.version) if send else report
+
+    def plan(project, title):
+        proposal = proposals.create_proposal(by=dispatcher, project=project, kind="solution", title=title)
+        proposals.add_option(proposal=proposal, by=dispatcher, version=proposal.version, title="原厂电池")
+        return proposals.send_proposal(proposal=proposal, by=dispatcher, version=proposal.version + 1)
+
+    mine, draft, theirs = hazard(project_a, "UPS老化"), hazard(project_a, "机房漏水", send=False), hazard(project_b, "防雷失效")
+    chosen_from = plan(project_a, "更换电池")
+    client.force_login(customer_user_a)
+    html = client.get(reverse("home")).content.decode()
+    assert mine.get_absolute_url() in html and chosen_from.get_absolute_url() in html
+    assert draft.title not in html and theirs.title not in html
 
 
 # --- the others ------------------------------------------------------------------------------------------------

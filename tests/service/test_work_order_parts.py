@@ -325,8 +325,8 @@ def test_the_lines_show_on_the_request_and_confirmation_pages_at_a_fixed_query_c
     assert queries(client, link) == few["link"]
     assert "SN-1, SN-2" in client.get(link).content.decode()
     client.force_login(customer_user_a)
-    with django_assert_max_num_queries(17):  # as measured with 1 work order of 1 line, and 2 of 1 and 3 lines; 2 for
-        # their charge sheets and lines (billing.services.attach)
+    with django_assert_max_num_queries(18):  # as measured with 1 work order of 1 line, and 2 of 1 and 3 lines; 2 for
+        # their charge sheets and lines (billing.services.attach); 1 for the related knowledge (issue 25 §6)
         client.get(job.get_absolute_url())
 
 

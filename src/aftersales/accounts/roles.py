@@ -162,8 +162,57 @@ for _role in (DISPATCHER, DEPARTMENT_MANAGER, GENERAL_MANAGER):
 for _role in (DEPARTMENT_MANAGER, GENERAL_MANAGER, CUSTOMER_USER):
     ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], "reports.view_reports"]
 
+# Issue 25 §2 (LOG-1), daily service logs: staff write their own day; managers and the general manager see the
+# team's days; the customer's contacts read the entries marked visible to them.
+for _role in (ENGINEER, LOGISTICS, DISPATCHER, DEPARTMENT_MANAGER, GENERAL_MANAGER, TECHNICAL_ADVISOR):
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], "journal.view_dailylog", "journal.add_dailylog",
+                               "journal.view_logentry"]
+for _role in (DEPARTMENT_MANAGER, GENERAL_MANAGER):
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], "journal.view_team_logs"]
+ROLE_PERMISSIONS[CUSTOMER_USER] = [*ROLE_PERMISSIONS[CUSTOMER_USER], "journal.view_logentry"]
+# Issue 25 §3 (LOG-2), versioned project documents: staff read and upload documents and new versions; the desk,
+# engineers and managers choose what is shared with the customer; customers read the shared ones of their projects.
+for _role in (ENGINEER, LOGISTICS, DISPATCHER, DEPARTMENT_MANAGER, GENERAL_MANAGER, TECHNICAL_ADVISOR, CUSTOMER_USER):
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], "documents.view_document", "documents.view_documentversion"]
+for _role in (ENGINEER, DISPATCHER, DEPARTMENT_MANAGER, GENERAL_MANAGER, TECHNICAL_ADVISOR):
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], "documents.upload_document"]
+for _role in (ENGINEER, DISPATCHER, DEPARTMENT_MANAGER, GENERAL_MANAGER):
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], "documents.share_document"]
+# Issue 25 §4 (LOG-3), change notices: everyone reads those in their scope (a customer's contacts their own); customers
+# announce and withdraw their changes, the desk and managers may enter one for them; engineers, advisors, the desk and
+# managers record the compatibility tests and answer.
+for _role in (ENGINEER, LOGISTICS, DISPATCHER, DEPARTMENT_MANAGER, GENERAL_MANAGER, TECHNICAL_ADVISOR, CUSTOMER_USER):
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], "changes.view_changenotice"]
+for _role in (DISPATCHER, DEPARTMENT_MANAGER, GENERAL_MANAGER, CUSTOMER_USER):
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], "changes.submit_change_notice"]
+for _role in (ENGINEER, DISPATCHER, DEPARTMENT_MANAGER, GENERAL_MANAGER, TECHNICAL_ADVISOR):
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], "changes.handle_change_notice"]
+# Issue 25 §4-§5 (LOG-3, LOG-4), hidden-danger reports and proposals: everyone reads them in their scope (a customer's
+# contacts their own, never a draft); field staff, the desk, managers and advisors write and send them and record the
+# follow-up; the customer's contacts confirm reports and choose among a proposal's options in writing.
+for _role in (ENGINEER, LOGISTICS, DISPATCHER, DEPARTMENT_MANAGER, GENERAL_MANAGER, TECHNICAL_ADVISOR, CUSTOMER_USER):
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], "proposals.view_hazardreport", "proposals.view_proposal"]
+for _role in (ENGINEER, DISPATCHER, DEPARTMENT_MANAGER, GENERAL_MANAGER, TECHNICAL_ADVISOR):
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], "proposals.manage_proposals"]
+ROLE_PERMISSIONS[CUSTOMER_USER] = [*ROLE_PERMISSIONS[CUSTOMER_USER], "proposals.answer_proposals"]
+# Issue 25 §6 (SRQ-9), the knowledge base: every staff member reads it and writes or proposes drafts (logistics read);
+# technical advisors and managers review and publish (never their own); customers read the published customer-visible.
+for _role in (ENGINEER, LOGISTICS, DISPATCHER, DEPARTMENT_MANAGER, GENERAL_MANAGER, TECHNICAL_ADVISOR, CUSTOMER_USER):
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], "knowledge.view_article"]
+for _role in (ENGINEER, DISPATCHER, DEPARTMENT_MANAGER, GENERAL_MANAGER, TECHNICAL_ADVISOR):
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], "knowledge.add_article", "knowledge.change_article"]
+for _role in (DEPARTMENT_MANAGER, GENERAL_MANAGER, TECHNICAL_ADVISOR):
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], "knowledge.review_article"]
+# Issue 25 §7, canned replies: every staff member uses them on a request's forms; the desk and managers write their
+# branch's, the general manager (and the administrator) the all-branch ones.
+for _role in (ENGINEER, LOGISTICS, DISPATCHER, DEPARTMENT_MANAGER, GENERAL_MANAGER, TECHNICAL_ADVISOR):
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], "replies.view_cannedreply"]
+for _role in (DISPATCHER, DEPARTMENT_MANAGER, GENERAL_MANAGER):
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], "replies.add_cannedreply", "replies.change_cannedreply"]
+
 ADMIN_APPS = ("accounts", "customers", "assets", "contracts", "service", "notify", "intake", "parts", "repairs", "billing",
-              "authtoken", "auditlog", "visits", "inspections", "training", "proof", "reports")
+              "authtoken", "auditlog", "visits", "inspections", "training", "proof", "reports",
+              "journal", "documents", "changes", "proposals", "knowledge", "replies")
 
 
 def sync_roles(app_config=None, using="default", **kwargs) -> None:

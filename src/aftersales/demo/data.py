@@ -19,6 +19,12 @@ from aftersales.inspections import demo as inspections_demo
 from aftersales.visits import demo as visits_demo
 from aftersales.training import demo as training_demo
 from aftersales.proof import demo as proof_demo
+from aftersales.knowledge import demo as knowledge_demo
+from aftersales.journal import demo as journal_demo
+from aftersales.replies import demo as replies_demo
+from aftersales.documents import demo as documents_demo
+from aftersales.changes import demo as changes_demo
+from aftersales.proposals import demo as proposals_demo
 
 DEMO_PASSWORD = "demo-pass-2026"
 
@@ -151,6 +157,12 @@ def load(*, devices: int = 500, seed: int = 2026) -> dict:
     inspections_demo.load()  # issue 23 §1, §3: checklists, plans and a year of inspection rounds
     visits_demo.load()  # issue 23 §7-§8: return visits (done, planned, overdue), follow-ups, surveys
     training_demo.load()  # issue 23 §9: trainings planned, held awaiting feedback, signed; handover checklists
+    journal_demo.load()  # issue 25 §2: a year of daily logs of the demo staff (bulk, 2-3 s)
+    documents_demo.load()  # issue 25 §3: versioned project documents (procedures, network plans, as-built)
+    changes_demo.load()  # issue 25 §4: change notices answered (with tests), under test, overdue, withdrawn
+    proposals_demo.load()  # issue 25 §4-§5: hidden-danger reports and proposals in every state
+    knowledge_demo.load()  # issue 25 §6: 34 articles (published, customer-visible, in review), one from a request
+    replies_demo.load()  # issue 25 §7: the desk's canned replies, per branch and for every branch
     proof_demo.load()  # issue 24 §4: last month's proof-of-service report of each customer (about a second each)
     return {"created": True, "logins": logins, "devices": len(rows), "projects": len(projects)}
 

@@ -47,6 +47,15 @@ EVENT_LABELS = {
     "loan_overdue": _("Spare unit overdue"),  # 备用机超期未还 (repairs/reminders.py)
     "rma_overdue": _("RMA overdue"),  # 返厂超期未回
     "monthly_report": _("Monthly service report"),  # 月度服务报告 (proof/services.py)
+    "hazard_report_sent": _("Hidden-danger report to confirm"),  # 隐患报告待确认 (proposals/services.py, issue 25 §4)
+    "hazard_report_answered": _("Hidden-danger report answered"),  # 隐患报告已答复
+    "proposal_sent": _("Proposal to choose from"),  # 方案待选择 (issue 25 §5)
+    "proposal_answered": _("Proposal answered"),  # 方案已答复
+    "change_notice_submitted": _("Change notice received"),  # 收到变更通知 (changes/services.py, issue 25 §4)
+    "change_notice_answered": _("Change notice answered"),  # 变更通知已答复
+    "change_notice_withdrawn": _("Change notice withdrawn"),  # 变更通知已撤回
+    "change_notice_due_soon": _("Change notice answer due soon"),  # 变更通知即将到期 (changes/sweep.py)
+    "change_notice_overdue": _("Change notice answer overdue"),  # 变更通知答复超时
 }
 
 

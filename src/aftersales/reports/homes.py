@@ -333,6 +333,8 @@ def inspections(result: dict, period: Period) -> dict:
 def customer(user, period: Period) -> dict:
     """The customer's home: their open requests, what awaits their answer, their month at a glance."""
     from aftersales.inspections.models import InspectionReport, ReportState
+    from aftersales.proposals.models import HazardState, ProposalState
+    from aftersales.proposals.selectors import visible_hazard_reports, visible_proposals
     from aftersales.service.views.queue import awaiting_confirmation
 
     requests = visible(ServiceRequest.objects.all(), user).order_by()
@@ -346,6 +348,9 @@ def customer(user, period: Period) -> dict:
     reports = list(visible(InspectionReport.objects.filter(state=ReportState.AWAITING), user)
                    .select_related("round").only("pk", "issued_at", "round__id", "round__period_start")
                    .order_by("-issued_at")[:20])
+    # issue 25 §4-§5: what awaits their answer in writing: hidden-danger reports to confirm, proposals to choose from
+    hazards = list(visible_hazard_reports(user).filter(state=HazardState.AWAITING).order_by("-pk")[:20])
+    proposals = list(visible_proposals(user).filter(state=ProposalState.SENT).order_by("-pk")[:20])
     from . import figures
 
     targets = figures.sla_compliance(user, figures.Filters(period=period, customer_id=user.customer_id))
@@ -357,6 +362,7 @@ def customer(user, period: Period) -> dict:
         "open_requests": shown, "open_count": month["open"],
         "open_url": link("service:request_list", state=""),
         "awaiting": awaiting_confirmation(user), "inspection_reports": reports,
+        "hazard_reports": hazards, "proposals": proposals,
         "opened": month["opened"], "closed": month["closed"],
         "opened_url": link("service:request_list", created_from=first, created_to=last),
         "closed_url": link("service:request_list", created_from=first, created_to=last, state=State.CLOSED),

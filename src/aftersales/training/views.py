@@ -7,8 +7,8 @@ Views stay thin: a form parses, a verb decides. A DomainError is a form message 
 stale version a conflict message (409 for htmx). Every object is reached through `visible()`."""
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import FileResponse, Http404
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -20,6 +20,7 @@ from aftersales.core.errors import DomainError, IllegalTransition, StaleObject
 from aftersales.core.rows import row_id
 from aftersales.core.scoping import get_visible_or_404, is_staff_member
 from aftersales.core.views import ScopedListView, ScopedMixin
+from aftersales.core.verb_forms import add_error, done, error_status, run_verb
 from aftersales.customers.models import Project
 
 from . import links, selectors, services
@@ -50,40 +51,6 @@ MANAGE = "training.manage_training"
 SIGN = "training.sign_training_feedback"
 VIEW_CHECKLIST = "training.view_handoveritem"
 RECORD_HANDOVER = "training.record_handover"
-
-
-def done(http_request, url: str) -> HttpResponse:
-    """After a successful POST: htmx follows HX-Redirect (the whole page shows the new state), a form redirects."""
-    if http_request.htmx:
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = url
-        return response
-    return redirect(url)
-
-
-def add_error(form, error: DomainError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, error.message)
-
-
-def error_status(http_request, status: int) -> int:
-    """htmx swaps 409/422 bodies (base.html's htmx-config); a plain form post shows the page with its message."""
-    return status if http_request.htmx else 200
-
-
-def run_verb(form, perform) -> int | None:
-    """Run the verb of a valid form: None when it went through, else the status of the answer (the error is on the
-    form): 409 for a stale version or a step the state does not allow, 422 for bad input."""
-    if not form.is_valid():
-        return 422
-    try:
-        perform(form.cleaned_data)
-    except (IllegalTransition, StaleObject) as error:
-        add_error(form, error)
-        return 409
-    except DomainError as error:
-        add_error(form, error)
-        return error.status if error.status == 409 else 422
-    return None
 
 
 # ------------------------------------------------------------------------------------------------ sessions
