@@ -128,6 +128,24 @@ def test_rounds_visits_and_surveys_stand_at_the_time_they_took_place(full_world,
     assert {("round", round_.pk), ("visit", visit.pk), ("survey", survey.pk)} <= keys(older)
 
 
+def test_a_request_folds_its_first_events_and_says_how_many_more(client, admin_user, project_a, customer_user_a):
+    from aftersales.service.models import TimelineEvent
+
+    busy, quiet = request_of(project_a, customer_user_a, "录像丢失"), request_of(project_a, customer_user_a, "黑屏")
+    start = timezone.now()
+    TimelineEvent.objects.bulk_create(TimelineEvent(request=busy, kind="comment", at=start + timedelta(minutes=i),
+                                                    actor=admin_user, text=f"第{i}次跟进") for i in range(30))
+    entries = {entry.id: entry for entry in timeline.page(admin_user, project=project_a.pk).entries
+               if entry.kind.slug == "request"}
+    shown, total = entries[busy.pk].events, TimelineEvent.objects.filter(request=busy).count()
+    assert len(shown) == timeline.EVENTS_SHOWN and entries[busy.pk].more_events == total - timeline.EVENTS_SHOWN
+    assert [event["at"] for event in shown] == sorted(event["at"] for event in shown)  # the first ones, in order
+    assert entries[quiet.pk].more_events == 0 and entries[quiet.pk].events
+    client.force_login(admin_user)
+    page = client.get(reverse("history:project", args=[project_a.pk])).content.decode()
+    assert f"另有 {total - timeline.EVENTS_SHOWN} 条，见请求页面" in page and busy.get_absolute_url() in page
+
+
 def test_keyset_pages_have_no_gap_and_no_duplicate_at_equal_times(admin_user, project_a, customer_user_a):
     opened = [request_of(project_a, customer_user_a, title=f"故障 {n}") for n in range(7)]
     same = timezone.now() - timedelta(hours=1)

@@ -44,6 +44,11 @@ def test_drafts_are_invisible_to_customers(client, frozen_clock, project_a, engi
     assert "草稿方案" not in client.get(reverse("proposals:proposal_list")).content.decode()
     assert client.get(reverse("hazardreport-detail", args=[report.pk])).status_code == 404
     assert client.get(reverse("proposal-detail", args=[proposal.pk])).status_code == 404
+    # nor does their state filter offer drafts (staff's does)
+    for name in ("proposals:hazard_list", "proposals:proposal_list"):
+        assert 'value="draft"' not in client.get(reverse(name)).content.decode()
+    client.force_login(engineer)
+    assert 'value="draft"' in client.get(reverse("proposals:proposal_list")).content.decode()
 
 
 def test_another_customer_s_rows_are_404(client, report_b, proposal_b, customer_user_a, engineer):

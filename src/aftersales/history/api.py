@@ -59,7 +59,8 @@ class HistoryEntryOut(serializers.Serializer):
     actor = serializers.CharField()
     summary = serializers.CharField()
     url = serializers.CharField()
-    events = HistoryEventOut(many=True, help_text="A request's timeline events, oldest first")
+    events = HistoryEventOut(many=True, help_text="A request's first timeline events (at most 20), oldest first")
+    more_events = serializers.IntegerField(help_text="How many more events the request has (GET its timeline)")
 
 
 @extend_schema_serializer(many=False)  # one page object, although DRF names the route's action `list`
@@ -102,7 +103,8 @@ class HistoryViewSet(viewsets.ViewSet):
 def _entry(entry) -> dict:
     return {"kind": entry.kind.slug, "kind_label": str(entry.kind.label), "id": entry.id, "at": api_value(entry.at),
             "title": entry.title, "state": entry.state, "actor": entry.actor, "summary": entry.summary,
-            "url": entry.url, "events": [{**event, "at": api_value(event["at"])} for event in entry.events]}
+            "url": entry.url, "events": [{**event, "at": api_value(event["at"])} for event in entry.events],
+            "more_events": entry.more_events}
 
 
 def register(router) -> None:

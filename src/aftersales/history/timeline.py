@@ -13,7 +13,8 @@ from datetime import datetime
 from itertools import islice
 
 from django.core import signing
-from django.db.models import F, Q
+from django.db.models import Count, F, Q, Window
+from django.db.models.functions import RowNumber
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
@@ -24,6 +25,7 @@ from .sources import KINDS
 
 MAX_SIZE = 200  # a page of the API
 EXPORT_CHUNK = 1000  # the exports read the history in keyset chunks of this many lines
+EVENTS_SHOWN = 20  # events folded under one request (its first ones); the request page has them all
 _CURSOR = signing.Signer(salt="aftersales.history.cursor")
 
 
@@ -34,8 +36,8 @@ class BadCursor(DomainError):
         super().__init__(_("This page link is not valid. Start again from the newest page."), field="cursor")
 
 
-@dataclass(frozen=True)
-class Entry:
+@dataclass
+class Entry:  # not frozen: fold_events fills in the events of the page's requests
     kind: object  # sources.Kind
     id: int
     at: datetime
@@ -45,6 +47,7 @@ class Entry:
     url: str
     summary: str = ""
     events: list = field(default_factory=list)
+    more_events: int = 0  # events of the request beyond EVENTS_SHOWN
 
     @property
     def key(self) -> tuple:
@@ -147,7 +150,11 @@ def fold_events(entries, user) -> None:
     if user.customer_id:
         rows = rows.exclude(kind="incident_report", data__step__in=["drafted", "revised"])
     names = {f"actor__{name}": f"actor__{name}" for name in DISPLAY_NAME_FIELDS}
-    for row in rows.order_by("request_id", "at", "pk").values("request_id", "kind", "at", "text", *names):
+    rows = rows.annotate(
+        nth=Window(RowNumber(), partition_by=[F("request_id")], order_by=[F("at").asc(), F("pk").asc()]),
+        of=Window(Count("pk"), partition_by=[F("request_id")])).filter(nth__lte=EVENTS_SHOWN)
+    for row in rows.order_by("request_id", "at", "pk").values("request_id", "kind", "at", "text", "of", *names):
+        requests[row["request_id"]].more_events = row["of"] - EVENTS_SHOWN if row["of"] > EVENTS_SHOWN else 0
         actor = [row[name] or "" for name in names]
         requests[row["request_id"]].events.append({
             "kind": row["kind"], "label": str(EVENT_LABELS.get(row["kind"], row["kind"])), "at": row["at"],

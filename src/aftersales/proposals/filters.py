@@ -33,7 +33,20 @@ def _search(queryset, value, number):
     return queryset.filter(Q(title__icontains=value) | Q(project__name__icontains=value))
 
 
-class HazardFilter(StyledFilterSet):
+class WithoutDraftsForCustomers:
+    """A customer's contact never sees drafts (selectors): their state filter does not offer them either."""
+
+    draft = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if getattr(getattr(self.request, "user", None), "customer_id", None):
+            state = self.filters["state"]  # this instance's copy of the declared filter
+            state.extra["choices"] = [choice for choice in state.extra["choices"] if choice[0] != self.draft]
+
+
+class HazardFilter(WithoutDraftsForCustomers, StyledFilterSet):
+    draft = HazardState.DRAFT
     state = filters.MultipleChoiceFilter(label=_("State"), choices=HazardState.choices)
     risk = filters.ChoiceFilter(label=_("Risk level"), choices=Risk.choices)
     customer = ScopedChoiceFilter(Customer, label=_("Customer"))
@@ -49,7 +62,8 @@ class HazardFilter(StyledFilterSet):
         return _search(queryset, value, HAZARD_NUMBER)
 
 
-class ProposalFilter(StyledFilterSet):
+class ProposalFilter(WithoutDraftsForCustomers, StyledFilterSet):
+    draft = ProposalState.DRAFT
     state = filters.MultipleChoiceFilter(label=_("State"), choices=ProposalState.choices)
     kind = filters.ChoiceFilter(label=_("Kind of proposal"), choices=ProposalKind.choices)
     customer = ScopedChoiceFilter(Customer, label=_("Customer"))
