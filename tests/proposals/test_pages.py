@@ -5,6 +5,7 @@ staff record the follow-up. Lists cost a fixed number of queries whatever their 
 import pytest
 from django.urls import reverse
 
+from aftersales.proposals.filters import HazardFilter, ProposalFilter
 from aftersales.proposals.models import (
     HazardReport,
     HazardState,
@@ -44,7 +45,9 @@ def test_drafts_are_invisible_to_customers(client, frozen_clock, project_a, engi
     assert "草稿方案" not in client.get(reverse("proposals:proposal_list")).content.decode()
     assert client.get(reverse("hazardreport-detail", args=[report.pk])).status_code == 404
     assert client.get(reverse("proposal-detail", args=[proposal.pk])).status_code == 404
-    # nor does their state filter offer drafts (staff's does)
+    # nor does their state filter offer drafts (staff's does), also once the filters' fields exist (the API schema
+    # builds them on the class's filters)
+    assert ProposalFilter.base_filters["state"].field and HazardFilter.base_filters["state"].field
     for name in ("proposals:hazard_list", "proposals:proposal_list"):
         assert 'value="draft"' not in client.get(reverse(name)).content.decode()
     client.force_login(engineer)

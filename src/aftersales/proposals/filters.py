@@ -41,8 +41,10 @@ class WithoutDraftsForCustomers:
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if getattr(getattr(self.request, "user", None), "customer_id", None):
-            state = self.filters["state"]  # this instance's copy of the declared filter
-            state.extra["choices"] = [choice for choice in state.extra["choices"] if choice[0] != self.draft]
+            # on this instance's form (its fields are the form's own copies): a filter's field, once built (the API
+            # schema builds them), is shared by every copy of the filter set
+            state = self.form.fields["state"]
+            state.choices = [choice for choice in state.choices if choice[0] != self.draft]
 
 
 class HazardFilter(WithoutDraftsForCustomers, StyledFilterSet):
